@@ -1,0 +1,22 @@
+/**
+ * `strata <command>`: one file per command under src/cli/.
+ *   server    the embedded default: nats-server, storage node, projector and S3 gateway
+ *   gateway   an S3 gateway only, against NATS_URL and the storage nodes in STRATA_NODES
+ *   node      a storage node only, serving shards over NATS (--id, --data)
+ */
+import { runGateway, runServer } from './server.ts';
+import { runNode } from './node.ts';
+
+const commands: Record<string, (args: string[]) => Promise<void>> = {
+  server: runServer,
+  gateway: runGateway,
+  node: runNode,
+};
+
+const [name = 'server', ...args] = process.argv.slice(2);
+const command = commands[name];
+if (!command) {
+  console.error(`unknown command ${name}; commands: ${Object.keys(commands).join(', ')}`);
+  process.exit(2);
+}
+await command(args);

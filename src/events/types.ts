@@ -1,0 +1,69 @@
+/**
+ * Domain view of the event log: plain, fully-typed values that pure code (projections, storage
+ * liveness, consumers) works with. `codec.ts` maps them to and from the protobuf wire form.
+ */
+export type ChecksumType = 'FULL_OBJECT' | 'COMPOSITE';
+
+export interface ChecksumValue {
+  readonly algorithm: string;
+  readonly value: string;
+  readonly type: ChecksumType;
+}
+
+export interface ShardRef {
+  /** 32 hex characters. */
+  readonly shardId: string;
+  readonly objectOffset: number;
+  readonly length: number;
+  readonly crc32: number;
+  readonly nodes: readonly string[];
+}
+
+export interface ObjectVersionPutBody {
+  readonly type: 'ObjectVersionPut';
+  readonly size: number;
+  readonly etag: string;
+  readonly contentType: string;
+  readonly contentEncoding: string;
+  readonly contentDisposition: string;
+  readonly contentLanguage: string;
+  readonly cacheControl: string;
+  readonly expires: string;
+  readonly userMetadata: Readonly<Record<string, string>>;
+  readonly shards: readonly ShardRef[];
+  readonly inlineData: Uint8Array | undefined;
+  readonly checksums: readonly ChecksumValue[];
+  readonly storageClass: string;
+}
+
+export type EventBody =
+  | { readonly type: 'BucketCreated'; readonly region: string; readonly owner: string }
+  | { readonly type: 'BucketDeleted' }
+  | ObjectVersionPutBody
+  | { readonly type: 'ObjectDeleted' }
+  | { readonly type: 'DeleteMarkerPut' };
+
+export type EventType = EventBody['type'];
+
+export interface EventMeta {
+  readonly eventId: string;
+  readonly timeMs: number;
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId: string;
+  readonly actor: string;
+  readonly requestId: string;
+  readonly sourceAddress: string;
+}
+
+export interface StrataEvent<B extends EventBody = EventBody> extends EventMeta {
+  readonly body: B;
+}
+
+/** An event as read back from the log, with its stream sequence. */
+export interface LoggedEvent<B extends EventBody = EventBody> extends StrataEvent<B> {
+  readonly seq: number;
+}
+
+/** The version id of objects written while versioning is off (S3's "null" version). */
+export const nullVersionId = 'null';

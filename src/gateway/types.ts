@@ -1,0 +1,68 @@
+/**
+ * The gateway engine's vocabulary: what it needs from below (shard stores) and the reasons it
+ * returns. Reasons are named like the S3 errors the protocol layer turns them into
+ * (src/s3/errors.ts holds the table; the engine does not import the protocol layer).
+ */
+import type { ChecksumAlgorithm } from '../lib/checksums.ts';
+
+export type Reason =
+  | 'NoSuchBucket'
+  | 'NoSuchKey'
+  | 'BucketNotEmpty'
+  | 'BucketAlreadyOwnedByYou'
+  | 'BadDigest'
+  | 'InvalidRequest'
+  | 'XAmzContentSHA256Mismatch'
+  | 'IncompleteBody'
+  | 'EntityTooLarge'
+  | 'ServiceUnavailable';
+
+export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: Reason; readonly message?: string };
+
+export function ok<T>(value: T): Result<T> {
+  return { ok: true, value };
+}
+
+export function fail<T>(reason: Reason, message?: string): Result<T> {
+  return message === undefined ? { ok: false, reason } : { ok: false, reason, message };
+}
+
+/** Who asked: recorded in every event. */
+export interface Actor {
+  readonly accessKey: string;
+  readonly requestId: string;
+  readonly sourceAddress: string;
+}
+
+/** Where shards go and come from. */
+export interface ShardPlacement {
+  /** The store to write the next shard to. */
+  forWrite(): ShardStoreLike;
+  /** The store holding a copy on this node, if the node is known. */
+  forNode(nodeId: string): ShardStoreLike | undefined;
+  /** Largest shard every store accepts. */
+  readonly shardBytes: number;
+}
+
+export interface ShardStoreLike {
+  readonly nodeId: string;
+  putShard(shardId: string, data: Buffer[], opts: { sync: boolean }): Promise<{ shardId: string; nodeId: string; size: number; crc32: number }>;
+  readShard(shardId: string, offset: number, length: number): Promise<Buffer>;
+}
+
+export interface ChecksumExpectation {
+  readonly algorithm: ChecksumAlgorithm;
+  /** Base64 digest the client declared; read after the body ended (trailers arrive last). */
+  readonly expected: () => string | undefined;
+}
+
+export interface ObjectHeaders {
+  readonly contentType: string;
+  readonly contentEncoding: string;
+  readonly contentDisposition: string;
+  readonly contentLanguage: string;
+  readonly cacheControl: string;
+  readonly expires: string;
+  readonly userMetadata: Readonly<Record<string, string>>;
+  readonly storageClass: string;
+}

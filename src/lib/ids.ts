@@ -1,0 +1,17 @@
+/** Identifiers. Random parts come from the CSPRNG: ids are unguessable and collision-free. */
+import { randomBytes } from 'node:crypto';
+
+/** x-amz-request-id: 16 upper-case hex characters, as AWS sends. */
+export function newRequestId(): string {
+  return randomBytes(8).toString('hex').toUpperCase();
+}
+
+/** Event ids sort by creation time (ms, base36, fixed width) and end with 80 random bits. */
+export function newEventId(nowMs: number): string {
+  return `${nowMs.toString(36).padStart(9, '0')}${randomBytes(10).toString('hex')}`;
+}
+
+/** Shard ids: 16 random bytes as 32 hex characters. */
+export function newShardId(): string {
+  return randomBytes(16).toString('hex');
+}

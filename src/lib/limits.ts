@@ -1,0 +1,62 @@
+/**
+ * Every queue, buffer, batch and concurrency level has a named maximum here (TigerStyle: "put a
+ * limit on everything"). Units are last in the names.
+ */
+export const limits = {
+  /** Largest shard (one segment record payload). Object bodies are cut into shards of this size. */
+  shardBytesMax: 4 * 1024 * 1024,
+  /** Bytes of headroom kept under the NATS max_payload for headers when shards travel over NATS. */
+  natsPayloadHeadroomBytes: 64 * 1024,
+  /** Objects up to this size are carried inside their ObjectVersionPut event instead of shards. */
+  inlineBytesMax: 4096,
+  /** Shard writes of one PUT in flight at once (pipelining between body reading and node fsync). */
+  shardWritesInFlightMax: 2,
+  /** Largest single PUT body (S3's limit for a single PutObject). */
+  objectBytesMax: 5 * 1024 * 1024 * 1024,
+  /** XML request bodies (DeleteObjects, CreateBucketConfiguration, ...) are buffered up to this. */
+  xmlBodyBytesMax: 2 * 1024 * 1024,
+  /** Keys in one DeleteObjects request (S3's limit). */
+  deleteObjectsKeysMax: 1000,
+  /** Highest part number, and so most parts in one multipart upload (S3's limit). */
+  multipartPartsMax: 10_000,
+  /** Keys in one listing page (S3's limit). */
+  listKeysMax: 1000,
+  /** Longest object key in UTF-8 bytes (S3's limit). */
+  keyBytesMax: 1024,
+  /** Total bytes of user metadata headers (S3's limit is 2 KiB). */
+  userMetadataBytesMax: 2048,
+  /** aws-chunked: largest chunk we accept (bounded memory while verifying a chunk signature). */
+  awsChunkBytesMax: 16 * 1024 * 1024,
+  /** aws-chunked: longest chunk header or trailer line. */
+  awsChunkLineBytesMax: 4096,
+  /** aws-chunked: trailing header lines after the final chunk (a checksum and its signature in practice). */
+  awsChunkTrailerLinesMax: 16,
+  /** Clock skew tolerated by SigV4 before RequestTimeTooSkewed. */
+  clockSkewMs: 15 * 60 * 1000,
+  /** SigV4 signing keys cached per (secret, date, region); one per access key per day in practice. */
+  sigv4SigningKeyCacheEntriesMax: 256,
+  /** CRC combine: shift operators x^(8·len) mod P cached per polynomial, by part length. */
+  crcCombineCacheEntriesMax: 64,
+  /** Longest presigned URL lifetime (7 days, as AWS). */
+  presignExpirySecondsMax: 7 * 24 * 3600,
+  /** Events the projector pulls from JetStream per batch (bounded pull). */
+  projectorBatchMax: 512,
+  /** Events applied in one LMDB transaction. */
+  projectorTxnEventsMax: 512,
+  /** How long a write waits for the local projector to apply its event before failing. */
+  projectionWaitMs: 30_000,
+  /** Concurrent HTTP requests the gateway serves before answering SlowDown. */
+  gatewayRequestsInFlightMax: 1024,
+  /** Publish attempts for one event (JetStream may be briefly unavailable). */
+  publishAttemptsMax: 3,
+  /** NATS request timeout for storage node calls. */
+  nodeRequestTimeoutMs: 30_000,
+  /** Concurrent requests one storage node serves over NATS. */
+  nodeRequestsInFlightMax: 64,
+  /** Group commit: longest wait before an fsync is issued for waiting appends. */
+  groupCommitDelayMs: 0,
+  /** Segment size after which a segment is sealed and a new one opened. */
+  segmentBytesMax: 512 * 1024 * 1024,
+} as const;
+
+export type Limits = typeof limits;

@@ -1,0 +1,38 @@
+/**
+ * Values stored in the LMDB read models. Each carries a format version `v` (STYLE.md) so a
+ * reader can tell an old record from a new one; a projector whose version changes is rebuilt.
+ */
+import type { ChecksumValue, ShardRef } from '../events/types.ts';
+
+export interface BucketRecord {
+  readonly v: 1;
+  readonly name: string;
+  readonly createdMs: number;
+  readonly region: string;
+  readonly owner: string;
+  /** Stream sequence of the BucketCreated event. */
+  readonly seq: number;
+}
+
+export interface ObjectRecord {
+  readonly v: 1;
+  readonly versionId: string;
+  readonly size: number;
+  /** Hex MD5 (or multipart ETag) without quotes. */
+  readonly etag: string;
+  readonly lastModifiedMs: number;
+  readonly contentType: string;
+  readonly contentEncoding: string;
+  readonly contentDisposition: string;
+  readonly contentLanguage: string;
+  readonly cacheControl: string;
+  readonly expires: string;
+  readonly userMetadata: Readonly<Record<string, string>>;
+  readonly shards: readonly ShardRef[];
+  readonly inlineData: Uint8Array | undefined;
+  readonly checksums: readonly ChecksumValue[];
+  readonly storageClass: string;
+  readonly owner: string;
+  /** Stream sequence of the event that made this version. */
+  readonly seq: number;
+}

@@ -1,0 +1,58 @@
+/** GetObject and HeadObject: conditionals, Range, response-* overrides, streamed body. */
+import { once } from 'node:events';
+import type { RequestContext } from '../context.ts';
+import { evaluateConditions, readConditions } from '../conditional.ts';
+import { s3Error } from '../errors.ts';
+import { objectResponseHeaders, responseOverrides } from '../object-headers.ts';
+import { contentRange, invalidRangeError, parseRange } from '../range.ts';
+import { unwrap } from '../respond.ts';
+import { headerValue } from '../route.ts';
+import type { ObjectRecord } from '../../projections/records.ts';
+
+function lookup(ctx: RequestContext): { rec: ObjectRecord; headers: Record<string, string> } {
+  const rec = unwrap(ctx.engine.getObject(ctx.bucket, ctx.key), ctx);
+  const headers = objectResponseHeaders(rec, headerValue(ctx.req.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED');
+  const cond = evaluateConditions(readConditions(ctx.req.headers), { etag: rec.etag, lastModifiedMs: rec.lastModifiedMs });
+  if (cond.kind === 'not-modified') {
+    // 304 carries the validators but no body.
+    throw s3Error('NotModified', undefined, {}, { ETag: headers['ETag'] ?? '', 'Last-Modified': headers['Last-Modified'] ?? '' });
+  }
+  if (cond.kind === 'precondition-failed') throw s3Error('PreconditionFailed', undefined, { Condition: cond.condition });
+  return { rec, headers };
+}
+
+export async function headObject(ctx: RequestContext): Promise<void> {
+  await serve(ctx, false);
+}
+
+export async function getObject(ctx: RequestContext): Promise<void> {
+  await serve(ctx, true);
+}
+
+async function serve(ctx: RequestContext, withBody: boolean): Promise<void> {
+  const { rec, headers } = lookup(ctx);
+  for (const [param, header] of responseOverrides) {
+    const v = ctx.target.query.get(param);
+    if (v !== null) headers[header] = v;
+  }
+  const rangeHeader = headerValue(ctx.req.headers, 'range');
+  const range = parseRange(rangeHeader, rec.size);
+  if (range.kind === 'unsatisfiable') throw invalidRangeError(rangeHeader ?? '', rec.size);
+  const [start, end] = range.kind === 'range' ? [range.start, range.end] : [0, rec.size - 1];
+  const res = ctx.res;
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  res.setHeader('Content-Length', Math.max(0, end - start + 1));
+  if (range.kind === 'range') res.setHeader('Content-Range', contentRange(start, end, rec.size));
+  res.statusCode = range.kind === 'range' ? 206 : 200;
+  if (!withBody || rec.size === 0) {
+    res.end();
+    return;
+  }
+  let closed = false;
+  res.once('close', () => (closed = true));
+  for await (const chunk of ctx.engine.readRange(rec, start, end)) {
+    if (closed) return;
+    if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+  }
+  res.end();
+}
