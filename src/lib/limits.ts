@@ -55,8 +55,20 @@ export const limits = {
   nodeRequestsInFlightMax: 64,
   /** Group commit: longest wait before an fsync is issued for waiting appends. */
   groupCommitDelayMs: 0,
+  /** Group commit: most already-queued writes an fsync waits for so that it covers them too. */
+  groupCommitRecordsMax: 64,
   /** Segment size after which a segment is sealed and a new one opened. */
   segmentBytesMax: 512 * 1024 * 1024,
+  /** Appends queued behind the single segment writer before a node answers overloaded. */
+  segmentAppendsQueuedMax: 1024,
+  /** Read file handles a storage node keeps open across segments (LRU). */
+  segmentReadFdsMax: 64,
+  /** Written shards whose index entries wait for an fsync before a node forces one. */
+  indexPendingEntriesMax: 4096,
+  /** Index entries recovery commits per LMDB transaction while scanning segments. */
+  recoveryIndexBatchMax: 4096,
+  /** Read-ahead window of the recovery scan (raised to one whole record when smaller). */
+  recoveryReadBytes: 8 * 1024 * 1024,
 } as const;
 
 export type Limits = typeof limits;

@@ -13,8 +13,8 @@ import type { GatewayConfig, RequestContext } from './context.ts';
 import { S3Error, s3Error } from './errors.ts';
 import { handlers } from './handlers/index.ts';
 import { headerValue, parseRequestTarget, resolveOperation } from './route.ts';
-import { createAwsChunkedDecoder, createSha256Verifier } from './sigv4/chunked.ts';
-import { verifyRequest, type PayloadMode, type SecretLookup, type SigningContext } from './sigv4/verify.ts';
+import { awsChunkedOptions, createAwsChunkedDecoder, createSha256Verifier } from './sigv4/chunked.ts';
+import { verifyRequest, type AuthResult, type SecretLookup } from './sigv4/verify.ts';
 import { errorXml } from './xml/responses.ts';
 
 export interface S3ServerDeps {
@@ -79,7 +79,7 @@ async function handle(deps: S3ServerDeps, req: IncomingMessage, res: ServerRespo
         if (!decoded) {
           bodyStarted = true;
           if (expectsContinue) res.writeContinue();
-          decoded = decodeBody(req, auth.payload, auth.signing);
+          decoded = decodeBody(req, auth);
         }
         return decoded.stream;
       },
@@ -99,32 +99,22 @@ function declaredLength(req: IncomingMessage): number | undefined {
 }
 
 /** The body as the object's bytes: aws-chunked framing removed (and verified), or the raw body. */
-function decodeBody(req: IncomingMessage, payload: PayloadMode, signing: SigningContext): { stream: Readable; trailers: () => ReadonlyMap<string, string> } {
-  const trailerName = headerValue(req.headers, 'x-amz-trailer');
-  const decodedLen = req.headers['x-amz-decoded-content-length'];
-  const decodedLength = typeof decodedLen === 'string' && /^\d+$/.test(decodedLen) ? Number(decodedLen) : undefined;
-  const chunkedOpts = {
-    ...(trailerName === undefined ? {} : { trailer: trailerName }),
-    ...(decodedLength === undefined ? {} : { decodedLength }),
-  };
-  switch (payload.kind) {
-    case 'streaming-signed':
-    case 'streaming-unsigned-trailer': {
-      const decoder = createAwsChunkedDecoder(payload.kind === 'streaming-signed' ? { ...chunkedOpts, signing } : chunkedOpts);
-      pipeline(req, decoder, () => undefined);
-      return { stream: decoder, trailers: () => decoder.trailers() };
-    }
-    case 'sha256': {
-      const verifier = createSha256Verifier(payload.hex);
-      pipeline(req, verifier, () => undefined);
-      return { stream: verifier, trailers: () => new Map() };
-    }
-    case 'unsigned': {
-      const pass = new PassThrough({ highWaterMark: 1024 * 1024 });
-      pipeline(req, pass, () => undefined);
-      return { stream: pass, trailers: () => new Map() };
-    }
+function decodeBody(req: IncomingMessage, auth: Extract<AuthResult, { ok: true }>): { stream: Readable; trailers: () => ReadonlyMap<string, string> } {
+  const chunked = awsChunkedOptions(req.headers, auth);
+  if (chunked instanceof S3Error) throw chunked;
+  if (chunked) {
+    const decoder = createAwsChunkedDecoder(chunked);
+    pipeline(req, decoder, () => undefined);
+    return { stream: decoder, trailers: () => decoder.trailers() };
   }
+  if (auth.payload.kind === 'sha256') {
+    const verifier = createSha256Verifier(auth.payload.hex);
+    pipeline(req, verifier, () => undefined);
+    return { stream: verifier, trailers: () => new Map() };
+  }
+  const pass = new PassThrough({ highWaterMark: 1024 * 1024 });
+  pipeline(req, pass, () => undefined);
+  return { stream: pass, trailers: () => new Map() };
 }
 
 function sendError(deps: S3ServerDeps, req: IncomingMessage, res: ServerResponse, requestId: string, resource: string, err: unknown, bodyNeverSent: boolean): void {

@@ -319,6 +319,12 @@ describe('rejections', () => {
     expectOk(verifyRequest(await presigned(604_800), lookup, t0 + 604_799_000));
   });
 
+  it('given a UTF-8 header value as node:http presents it (one char per byte), it verifies', async () => {
+    const req = await signed('/bkt/k', {}, { 'x-amz-meta-name': 'café ü' });
+    const asNode = Buffer.from('café ü', 'utf8').toString('latin1');
+    expectOk(verifyRequest({ ...req, headers: { ...req.headers, 'x-amz-meta-name': asNode } }, lookup, t0));
+  });
+
   it('given a repeated header, headersDistinct gives the exact SigV4 value', async () => {
     const req = await signed('/bkt/k', {}, { 'x-amz-meta-list': 'a,b' });
     // node:http would present two "x-amz-meta-list" lines as "a, b"; headersDistinct keeps them apart.

@@ -40,7 +40,12 @@ async function serve(ctx: RequestContext, withBody: boolean): Promise<void> {
   if (range.kind === 'unsatisfiable') throw invalidRangeError(rangeHeader ?? '', rec.size);
   const [start, end] = range.kind === 'range' ? [range.start, range.end] : [0, rec.size - 1];
   const res = ctx.res;
-  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  for (const [k, v] of Object.entries(headers)) {
+    // A whole-object checksum does not describe a part of the body: S3 leaves it out of a ranged
+    // answer, and SDKs that validate it would reject every correct range.
+    if (range.kind === 'range' && k.toLowerCase().startsWith('x-amz-checksum-')) continue;
+    res.setHeader(k, v);
+  }
   res.setHeader('Content-Length', Math.max(0, end - start + 1));
   if (range.kind === 'range') res.setHeader('Content-Range', contentRange(start, end, rec.size));
   res.statusCode = range.kind === 'range' ? 206 : 200;

@@ -9,9 +9,10 @@
  * keys intact. `verify.ts` also tries the raw path as a fallback for clients that sign their own
  * non-standard encoding.
  *
- * Strings from node:http (`req.url`, header values) hold one char per wire byte (latin1), so
- * chars up to U+00FF are taken as bytes; anything above (only possible from callers that build
- * strings themselves) is taken as UTF-8.
+ * node:http rejects raw non-ASCII in the request target (HPE_INVALID_URL) unless its lenient
+ * parser is on, in which case, as always for header values, strings hold one char per wire byte
+ * (latin1). So chars up to U+00FF are taken as bytes; anything above (only possible from callers
+ * that build strings themselves) is taken as UTF-8.
  */
 
 /** UriEncode of each byte value: RFC 3986 unreserved characters stay, the rest become %XX. */

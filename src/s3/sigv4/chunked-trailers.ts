@@ -88,7 +88,8 @@ export class TrailerCollector {
       const canonical = this.lines.map(([n, v]) => `${n}:${v}\n`).join('');
       const expected = hmacSha256(
         this.signing.signingKey,
-        trailerStringToSign(this.signing, previousSignature, sha256Hex(canonical)),
+        // Lines were read as latin1 (one char per byte); hash those bytes back.
+        trailerStringToSign(this.signing, previousSignature, sha256Hex(Buffer.from(canonical, 'latin1'))),
       );
       if (!signatureMatches(this.signature, expected)) return new S3Error('SignatureDoesNotMatch');
     }

@@ -51,8 +51,14 @@ export function deriveSigningKey(secret: string, date: string, region: string, s
   return kSigning;
 }
 
+/**
+ * The canonical request is hashed as the bytes the client saw. node:http gives header values one
+ * char per wire byte (latin1), so a UTF-8 header value arrives as several chars that must be
+ * hashed back as those bytes; only strings built outside node:http can hold chars above U+00FF.
+ */
 export function requestStringToSign(amzDate: string, scope: string, canonicalRequest: string): string {
-  return `${sigv4Algorithm}\n${amzDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
+  const bytes = Buffer.from(canonicalRequest, /[^\x00-\xff]/.test(canonicalRequest) ? 'utf8' : 'latin1');
+  return `${sigv4Algorithm}\n${amzDate}\n${scope}\n${sha256Hex(bytes)}`;
 }
 
 /** String to sign of one aws-chunked chunk; the empty-headers hash is fixed by the protocol. */

@@ -1,0 +1,45 @@
+/** Small file helpers shared by the segment writer, reader and recovery. */
+import { open, type FileHandle } from 'node:fs/promises';
+import { assert } from '../lib/assert.ts';
+
+/** Positional writev that keeps going after a short write. Buffers are passed on, not copied. */
+export async function writeFully(fh: FileHandle, buffers: readonly Buffer[], position: number): Promise<void> {
+  let pending = buffers.filter((b) => b.length > 0);
+  let pos = position;
+  while (pending.length > 0) {
+    const { bytesWritten } = await fh.writev(pending, pos);
+    assert(bytesWritten > 0, 'writev wrote nothing');
+    pos += bytesWritten;
+    let skip = bytesWritten;
+    const rest: Buffer[] = [];
+    for (const b of pending) {
+      if (skip >= b.length) skip -= b.length;
+      else {
+        rest.push(skip > 0 ? b.subarray(skip) : b);
+        skip = 0;
+      }
+    }
+    pending = rest;
+  }
+}
+
+/** Positional read that continues after short reads; returns the bytes read (fewer only at EOF). */
+export async function readFully(fh: FileHandle, into: Buffer, position: number): Promise<number> {
+  let got = 0;
+  while (got < into.length) {
+    const { bytesRead } = await fh.read(into, got, into.length - got, position + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got;
+}
+
+/** Makes a directory's entries (a created, renamed or removed file) durable. */
+export async function fsyncDirectory(dir: string): Promise<void> {
+  const dh = await open(dir, 'r');
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
+  }
+}

@@ -1,0 +1,325 @@
+/**
+ * A storage node: shards appended to segment files, found through an LMDB index.
+ *
+ * Data dir layout:
+ *   <dataDir>/segments/<segmentId, 20 digits>.seg   append-only segment files (segment-format.ts)
+ *   <dataDir>/index/                                  LMDB environment (shard-index.ts)
+ *
+ * The index only ever records shards that an fsync made durable (see SegmentWriter's onDurable
+ * hook), so after a crash it can lag the segments but never run ahead of them. Shards written but
+ * not yet indexed are served from an in-memory map until their index transaction commits; that
+ * map is bounded by forcing a sync when it reaches limits.indexPendingEntriesMax.
+ *
+ * One process per data dir: nothing stops a second process from opening the same dir, and two
+ * writers would interleave records. The deployment (one node id per process) is what prevents it.
+ */
+import { mkdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assert } from '../lib/assert.ts';
+import { systemClock, type Clock } from '../lib/clock.ts';
+import { limits } from '../lib/limits.ts';
+import { NodeClosedError, ShardCorruptError, ShardNotFoundError, ShardRangeError, ShardTooLargeError } from './errors.ts';
+import { fsyncDirectory } from './file-io.ts';
+import { recover, type RecoveryReport } from './recovery.ts';
+import { RecordType, crc32Of, isValidNodeId } from './segment-format.ts';
+import { SegmentReader } from './segment-reader.ts';
+import { SegmentWriter, type DurableMark, type WrittenRecord } from './segment-writer.ts';
+import { shardIdFromBytes, shardIdToBytes } from './shard-id.ts';
+import { ShardIndex, type IndexEntry } from './shard-index.ts';
+
+export interface ShardLocation {
+  readonly shardId: string;
+  readonly nodeId: string;
+  readonly segmentId: number;
+  /** Offset of the record header in the segment. */
+  readonly offset: number;
+  /** Payload bytes. */
+  readonly size: number;
+  readonly crc32: number;
+  readonly writtenAtMs: number;
+}
+
+export interface PutShardOptions {
+  readonly sync: boolean;
+  /**
+   * crc32 of `data`, when the caller has just computed it over these very buffers (the NATS
+   * service checks the sender's crc32 that way); saves a second pass over the bytes.
+   */
+  readonly crc32OfData?: number;
+}
+
+export type ReadShardResult =
+  /** crc32 is the crc32 of `data`, when known without another pass (a whole-shard read). */
+  | { readonly kind: 'ok'; readonly data: Buffer; readonly crc32: number | undefined }
+  | { readonly kind: 'not-found' }
+  | { readonly kind: 'corrupt'; readonly reason: string }
+  | { readonly kind: 'out-of-range'; readonly size: number };
+
+export interface StorageNodeOptions {
+  readonly nodeId: string;
+  readonly dataDir: string;
+  readonly segmentBytesMax?: number;
+  readonly groupCommitDelayMs?: number;
+  readonly clock?: Clock;
+  /** Where recovery reports what it repaired; stderr by default. */
+  readonly log?: (line: string) => void;
+}
+
+export interface StorageNodeStats {
+  readonly nodeId: string;
+  readonly indexedShards: number;
+  /** Shards written but not yet committed to the index (served from memory meanwhile). */
+  readonly pendingIndexEntries: number;
+  readonly appends: number;
+  readonly bytesAppended: number;
+  readonly fsyncs: number;
+  readonly segmentsCreated: number;
+  readonly activeSegmentId: number;
+  readonly activeSegmentBytes: number;
+  readonly reads: number;
+  readonly corruptReads: number;
+  readonly recovery: RecoveryReport;
+}
+
+export class StorageNode {
+  private readonly pending = new Map<string, ShardLocation>();
+  private readonly indexCommits = new Set<Promise<void>>();
+  private indexFailure: unknown;
+  private closing: Promise<void> | undefined;
+  private reads = 0;
+  private corruptReads = 0;
+  // Set right after construction: the writer's hooks need the node to exist first.
+  private writer!: SegmentWriter;
+
+  private constructor(
+    readonly nodeId: string,
+    private readonly index: ShardIndex,
+    private readonly reader: SegmentReader,
+    private readonly clock: Clock,
+    readonly recovery: RecoveryReport,
+  ) {}
+
+  static async open(opts: StorageNodeOptions): Promise<StorageNode> {
+    assert(isValidNodeId(opts.nodeId), `bad node id ${JSON.stringify(opts.nodeId)}`);
+    const log = opts.log ?? ((line: string) => console.error(line));
+    const segmentsDir = join(opts.dataDir, 'segments');
+    const fresh = !(await exists(segmentsDir));
+    await mkdir(segmentsDir, { recursive: true });
+    if (fresh) await fsyncDirectory(opts.dataDir);
+    const index = ShardIndex.open(join(opts.dataDir, 'index'), opts.nodeId);
+    try {
+      const recovered = await recover({ segmentsDir, nodeId: opts.nodeId, index, log });
+      const reader = new SegmentReader(segmentsDir, limits.segmentReadFdsMax);
+      const node = new StorageNode(opts.nodeId, index, reader, opts.clock ?? systemClock, recovered.report);
+      const segmentBytesMax = opts.segmentBytesMax ?? limits.segmentBytesMax;
+      const resume = recovered.last !== undefined && recovered.last.sizeBytes < segmentBytesMax ? recovered.last : undefined;
+      node.writer = await SegmentWriter.open({
+        dir: segmentsDir,
+        nodeId: opts.nodeId,
+        segmentBytesMax,
+        groupCommitDelayMs: opts.groupCommitDelayMs ?? limits.groupCommitDelayMs,
+        resume,
+        nextSegmentId: recovered.nextSegmentId,
+        hooks: {
+          onWritten: (record) => node.onWritten(record),
+          onDurable: (mark, records) => node.onDurable(mark, records),
+        },
+      });
+      return node;
+    } catch (err) {
+      await index.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Appends a shard. Resolves once its bytes are written and, with `sync`, durable. Writing an
+   * id that exists appends a new record which supersedes the old one (a retried put is harmless).
+   */
+  async putShard(shardId: string, data: Buffer | readonly Buffer[], opts: PutShardOptions): Promise<ShardLocation> {
+    this.checkWritable();
+    const parts: readonly Buffer[] = Buffer.isBuffer(data) ? [data] : data;
+    let size = 0;
+    for (const part of parts) size += part.length;
+    if (size > limits.shardBytesMax) throw new ShardTooLargeError(size, limits.shardBytesMax);
+    const header = {
+      type: RecordType.shard,
+      shardId: shardIdToBytes(shardId),
+      payloadBytes: size,
+      payloadCrc32: opts.crc32OfData ?? crc32Of(parts),
+      writtenAtMs: Math.floor(this.clock.nowMs()),
+    };
+    const record = await this.writer.append(header, parts, opts);
+    if (!opts.sync && this.pending.size >= limits.indexPendingEntriesMax) await this.sync();
+    return this.locationOf(record);
+  }
+
+  /** Reads `length` bytes at `offset` of a shard, verified against its checksum. */
+  async tryReadShard(shardId: string, offset: number, length: number): Promise<ReadShardResult> {
+    assert(Number.isSafeInteger(offset) && offset >= 0 && Number.isSafeInteger(length) && length >= 0, 'bad range');
+    if (this.closing !== undefined) throw new NodeClosedError(this.nodeId);
+    const loc = this.locate(shardId);
+    if (loc === undefined) return { kind: 'not-found' };
+    if (offset + length > loc.size) return { kind: 'out-of-range', size: loc.size };
+    this.reads++;
+    const result = await this.reader.readPayload({
+      segmentId: loc.segmentId,
+      offset: loc.offset,
+      shardId: shardIdToBytes(shardId),
+      payloadBytes: loc.size,
+      payloadCrc32: loc.crc32,
+    });
+    if (result.kind === 'corrupt') {
+      this.corruptReads++;
+      return result;
+    }
+    if (offset === 0 && length === loc.size) return { kind: 'ok', data: result.payload, crc32: loc.crc32 };
+    return { kind: 'ok', data: result.payload.subarray(offset, offset + length), crc32: undefined };
+  }
+
+  /** Like tryReadShard, with the outcomes other than ok thrown as typed errors. */
+  async readShard(shardId: string, offset: number, length: number): Promise<Buffer> {
+    const result = await this.tryReadShard(shardId, offset, length);
+    switch (result.kind) {
+      case 'ok':
+        return result.data;
+      case 'not-found':
+        throw new ShardNotFoundError(shardId);
+      case 'corrupt':
+        throw new ShardCorruptError(shardId, result.reason);
+      case 'out-of-range':
+        throw new ShardRangeError(shardId, offset, length, result.size);
+    }
+  }
+
+  /** Where a shard lives, if this node has it. */
+  locate(shardId: string): ShardLocation | undefined {
+    const pending = this.pending.get(shardId);
+    if (pending !== undefined) return pending;
+    const entry = this.index.get(shardIdToBytes(shardId));
+    return entry === undefined ? undefined : this.toLocation(shardId, entry);
+  }
+
+  /** Every shard on the node, in shard id order, as of the call (for GC and scrubbing). */
+  async *listShards(): AsyncGenerator<ShardLocation> {
+    await this.sync();
+    for (const [id, entry] of this.index.entries()) yield this.toLocation(shardIdFromBytes(id), entry);
+  }
+
+  /** Resolves when every shard written so far is durable and in the index. */
+  async sync(): Promise<void> {
+    this.checkWritable();
+    await this.writer.sync();
+    await Promise.all(this.indexCommits);
+    if (this.indexFailure !== undefined) throw new Error('index commit failed', { cause: this.indexFailure });
+  }
+
+  stats(): StorageNodeStats {
+    const w = this.writer.stats();
+    return {
+      nodeId: this.nodeId,
+      indexedShards: this.index.count(),
+      pendingIndexEntries: this.pending.size,
+      appends: w.appends,
+      bytesAppended: w.bytesAppended,
+      fsyncs: w.fsyncs,
+      segmentsCreated: w.segmentsCreated,
+      activeSegmentId: w.activeSegmentId,
+      activeSegmentBytes: w.activeSegmentBytes,
+      reads: this.reads,
+      corruptReads: this.corruptReads,
+      recovery: this.recovery,
+    };
+  }
+
+  /** Makes everything durable and indexed, then releases files. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    try {
+      await this.writer.close();
+      await Promise.all(this.indexCommits);
+    } finally {
+      await this.reader.close();
+      await this.index.flushed();
+      await this.index.close();
+    }
+    if (this.indexFailure !== undefined) throw new Error('index commit failed', { cause: this.indexFailure });
+  }
+
+  private checkWritable(): void {
+    if (this.closing !== undefined) throw new NodeClosedError(this.nodeId);
+    if (this.indexFailure !== undefined) throw new Error('index commit failed; reopen the node', { cause: this.indexFailure });
+  }
+
+  private onWritten(record: WrittenRecord): void {
+    const loc = this.locationOf(record);
+    this.pending.set(loc.shardId, loc);
+  }
+
+  /** Indexes records an fsync just made durable, with the segment's new indexedUpTo. */
+  private onDurable(mark: DurableMark, records: readonly WrittenRecord[]): void {
+    const entries: [Buffer, IndexEntry][] = [];
+    for (const r of records) {
+      assert(r.segmentId === mark.segmentId && r.offset < mark.endOffset, 'durable record outside its mark');
+      if (r.header.type !== RecordType.shard) continue;
+      entries.push([r.header.shardId, toEntry(r)]);
+    }
+    const commit = this.index
+      .commit({ entries, segments: [[mark.segmentId, { indexedUpTo: mark.endOffset, sealed: mark.sealed }]] })
+      .then(
+        () => {
+          for (const r of records) {
+            const id = shardIdFromBytes(r.header.shardId);
+            const p = this.pending.get(id);
+            // A newer write of the same id stays pending until its own commit.
+            if (p !== undefined && p.segmentId === r.segmentId && p.offset === r.offset) this.pending.delete(id);
+          }
+        },
+        (err: unknown) => {
+          this.indexFailure ??= err;
+        },
+      );
+    this.indexCommits.add(commit);
+    void commit.finally(() => this.indexCommits.delete(commit));
+  }
+
+  private locationOf(record: WrittenRecord): ShardLocation {
+    return this.toLocation(shardIdFromBytes(record.header.shardId), toEntry(record));
+  }
+
+  private toLocation(shardId: string, e: IndexEntry): ShardLocation {
+    return {
+      shardId,
+      nodeId: this.nodeId,
+      segmentId: e.segmentId,
+      offset: e.offset,
+      size: e.payloadBytes,
+      crc32: e.payloadCrc32,
+      writtenAtMs: e.writtenAtMs,
+    };
+  }
+}
+
+function toEntry(r: WrittenRecord): IndexEntry {
+  return {
+    segmentId: r.segmentId,
+    offset: r.offset,
+    payloadBytes: r.header.payloadBytes,
+    payloadCrc32: r.header.payloadCrc32,
+    writtenAtMs: r.header.writtenAtMs,
+  };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}

@@ -1,0 +1,359 @@
+/**
+ * Appends records to the active segment and makes them durable with group commit.
+ *
+ * Writes are serialised: each record is one positional `writev` of [header, ...payload] (the
+ * payload buffers go to the kernel as they are, never copied), at the offset just past the
+ * previous record. Serialising matters for crash safety, not just simplicity: an fsync then
+ * covers every record written before it, so "the durable prefix" is always a prefix, and a
+ * crash can only tear the tail. With parallel writes, a later record could be fsynced and
+ * acknowledged while an earlier one is still half written, and recovery (which cuts the tail at
+ * the first bad record) would throw the acknowledged one away.
+ *
+ * Group commit: at most one fdatasync is in flight. A sync append waits for an fdatasync that
+ * *started* after its write completed; appends that complete while one is running wait for the
+ * next one, which then covers all of them. A sync append never resolves before its fsync. When an
+ * fsync is due while writes are queued, it is held back until those writes (at most
+ * limits.groupCommitRecordsMax of them) complete: they only cost a copy into the page cache, and
+ * the one fsync then covers them too.
+ *
+ * A segment is sealed when the next record would push it past `segmentBytesMax`: it is fsynced
+ * (full fsync, so its size is durable too), closed, and a new segment is created. A new segment's
+ * directory entry is fsynced before any record in it can be acknowledged.
+ *
+ * Any write or fsync error poisons the writer: after a failed fsync the kernel may have dropped
+ * dirty pages, so nothing written can be trusted until recovery has re-read the files.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { assert } from '../lib/assert.ts';
+import { limits } from '../lib/limits.ts';
+import { NodeOverloadedError } from './errors.ts';
+import { fsyncDirectory, writeFully } from './file-io.ts';
+import {
+  RECORD_HEADER_BYTES,
+  SEGMENT_HEADER_BYTES,
+  encodeRecordHeader,
+  encodeSegmentHeader,
+  segmentFileName,
+  type RecordHeader,
+} from './segment-format.ts';
+
+export interface WrittenRecord {
+  readonly segmentId: number;
+  /** Offset of the record header in the segment; the payload starts RECORD_HEADER_BYTES later. */
+  readonly offset: number;
+  readonly header: RecordHeader;
+}
+
+/** Everything in `segmentId` below `endOffset` (and every earlier segment) is on disk. */
+export interface DurableMark {
+  readonly segmentId: number;
+  readonly endOffset: number;
+  readonly sealed: boolean;
+}
+
+export interface SegmentWriterHooks {
+  /** Called synchronously when a record's write completes, before its append resolves. */
+  onWritten(record: WrittenRecord): void;
+  /** Called after each successful fsync with the records it made durable, in write order. */
+  onDurable(mark: DurableMark, records: readonly WrittenRecord[]): void;
+}
+
+export interface SegmentWriterOptions {
+  readonly dir: string;
+  readonly nodeId: string;
+  readonly segmentBytesMax: number;
+  readonly groupCommitDelayMs: number;
+  /** Continue appending to this segment (recovery left it ending on a record boundary). */
+  readonly resume: { readonly segmentId: number; readonly sizeBytes: number } | undefined;
+  /** Id of the segment to create when not resuming. */
+  readonly nextSegmentId: number;
+  readonly hooks: SegmentWriterHooks;
+}
+
+export interface SegmentWriterStats {
+  readonly appends: number;
+  readonly bytesAppended: number;
+  readonly fsyncs: number;
+  readonly segmentsCreated: number;
+  readonly activeSegmentId: number;
+  readonly activeSegmentBytes: number;
+}
+
+interface ActiveSegment {
+  readonly id: number;
+  readonly fh: FileHandle;
+  /** Next write offset; every byte below it has been written. */
+  size: number;
+}
+
+interface SyncWaiter {
+  readonly seq: number;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+export class SegmentWriter {
+  private chain: Promise<unknown> = Promise.resolve();
+  /** Appends accepted and not yet resolved (bounded by limits.segmentAppendsQueuedMax). */
+  private queued = 0;
+  /** Writes in the chain that have not completed yet. */
+  private writesQueued = 0;
+  /** The next fsync waits until this many writes completed (see kick). */
+  private holdUntilSeq: number | undefined;
+  /** Count of completed writes; a write's sequence number is the value after it completed. */
+  private writtenSeq = 0;
+  private durableSeq = 0;
+  private undurable: WrittenRecord[] = [];
+  private waiters: SyncWaiter[] = [];
+  private syncInFlight: Promise<void> | undefined;
+  private rolling = false;
+  private failure: unknown;
+  private closed = false;
+  private appends = 0;
+  private bytesAppended = 0;
+  private fsyncs = 0;
+  private segmentsCreated = 0;
+
+  private constructor(
+    private readonly opts: SegmentWriterOptions,
+    private active: ActiveSegment,
+  ) {}
+
+  static async open(opts: SegmentWriterOptions): Promise<SegmentWriter> {
+    assert(opts.segmentBytesMax > SEGMENT_HEADER_BYTES + RECORD_HEADER_BYTES, 'segmentBytesMax too small');
+    if (opts.resume !== undefined) {
+      const fh = await open(join(opts.dir, segmentFileName(opts.resume.segmentId)), 'r+');
+      const { size } = await fh.stat();
+      assert(size === opts.resume.sizeBytes, `segment ${opts.resume.segmentId} is ${size} bytes, expected ${opts.resume.sizeBytes}`);
+      return new SegmentWriter(opts, { id: opts.resume.segmentId, fh, size });
+    }
+    const writer = new SegmentWriter(opts, await createSegment(opts, opts.nextSegmentId));
+    writer.segmentsCreated++;
+    writer.fsyncs += 2;
+    return writer;
+  }
+
+  /**
+   * Appends one record. Resolves once the bytes are written and, with `sync`, once an fdatasync
+   * that started after the write has completed.
+   */
+  async append(header: RecordHeader, payload: readonly Buffer[], opts: { sync: boolean }): Promise<WrittenRecord> {
+    this.checkOpen();
+    let payloadBytes = 0;
+    for (const part of payload) payloadBytes += part.length;
+    assert(payloadBytes === header.payloadBytes, 'payload length does not match header');
+    if (this.queued >= limits.segmentAppendsQueuedMax) throw new NodeOverloadedError(this.opts.nodeId);
+    const encoded = encodeRecordHeader(header);
+    this.queued++;
+    this.writesQueued++;
+    const written = this.enqueue(() => this.write(header, encoded, payload)).finally(() => this.queued--);
+    const { record, seq } = await written;
+    if (opts.sync) await this.waitDurable(seq);
+    return record;
+  }
+
+  /** Resolves when everything written so far is durable. */
+  async sync(): Promise<void> {
+    this.checkOpen();
+    // Wait for queued writes too, so "sync" covers every append issued before it.
+    await this.enqueue(async () => {});
+    await this.waitDurable(this.writtenSeq);
+  }
+
+  /** Waits for queued writes, makes them durable, and closes the active segment (not sealed). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (this.failure === undefined) await this.sync();
+    } finally {
+      this.closed = true;
+      await this.chain.catch(() => {});
+      await this.syncInFlight?.catch(() => {});
+      await this.active.fh.close();
+    }
+  }
+
+  stats(): SegmentWriterStats {
+    return {
+      appends: this.appends,
+      bytesAppended: this.bytesAppended,
+      fsyncs: this.fsyncs,
+      segmentsCreated: this.segmentsCreated,
+      activeSegmentId: this.active.id,
+      activeSegmentBytes: this.active.size,
+    };
+  }
+
+  private checkOpen(): void {
+    assert(!this.closed, 'segment writer is closed');
+    if (this.failure !== undefined) throw new Error('segment writer failed; reopen the node', { cause: this.failure });
+  }
+
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(() => {
+      if (this.failure !== undefined) throw new Error('segment writer failed', { cause: this.failure });
+      return task();
+    });
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  /** Returns the record and its write sequence number, which a sync append waits to see durable. */
+  private async write(
+    header: RecordHeader,
+    encoded: Buffer,
+    payload: readonly Buffer[],
+  ): Promise<{ record: WrittenRecord; seq: number }> {
+    try {
+      return await this.writeRecord(header, encoded, payload);
+    } finally {
+      this.writesQueued--;
+      // The queue may just have drained: waiters held back for it can have their fsync now.
+      this.kick();
+    }
+  }
+
+  private async writeRecord(
+    header: RecordHeader,
+    encoded: Buffer,
+    payload: readonly Buffer[],
+  ): Promise<{ record: WrittenRecord; seq: number }> {
+    const recordBytes = RECORD_HEADER_BYTES + header.payloadBytes;
+    if (this.active.size > SEGMENT_HEADER_BYTES && this.active.size + recordBytes > this.opts.segmentBytesMax) {
+      await this.roll();
+    }
+    const segment = this.active;
+    const offset = segment.size;
+    try {
+      await writeFully(segment.fh, [encoded, ...payload], offset);
+    } catch (err) {
+      this.fail(err);
+      throw err;
+    }
+    segment.size = offset + recordBytes;
+    this.writtenSeq++;
+    this.appends++;
+    this.bytesAppended += recordBytes;
+    const record: WrittenRecord = { segmentId: segment.id, offset, header };
+    this.undurable.push(record);
+    this.opts.hooks.onWritten(record);
+    return { record, seq: this.writtenSeq };
+  }
+
+  private waitDurable(seq: number): Promise<void> {
+    if (seq <= this.durableSeq) return Promise.resolve();
+    if (this.failure !== undefined) return Promise.reject(new Error('segment writer failed', { cause: this.failure }));
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ seq, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Starts an fdatasync if waiters need one and none is running (or a roll is doing the work). */
+  private kick(): void {
+    if (this.syncInFlight !== undefined || this.rolling || this.failure !== undefined) return;
+    if (!this.waiters.some((w) => w.seq > this.durableSeq)) return;
+    if (this.writesQueued > 0) {
+      // Writes queued right now are cheap to include in this fsync; writes queued later do not
+      // hold it back further, so a steady stream of appends cannot starve a waiting one.
+      this.holdUntilSeq ??= this.writtenSeq + Math.min(this.writesQueued, limits.groupCommitRecordsMax);
+      if (this.writtenSeq < this.holdUntilSeq) return; // a completing write kicks again
+    }
+    this.holdUntilSeq = undefined;
+    this.syncInFlight = this.datasyncActive().then(
+      () => {
+        this.syncInFlight = undefined;
+        this.settleWaiters();
+        this.kick();
+      },
+      (err: unknown) => {
+        this.syncInFlight = undefined;
+        this.fail(err);
+      },
+    );
+  }
+
+  private async datasyncActive(): Promise<void> {
+    if (this.opts.groupCommitDelayMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, this.opts.groupCommitDelayMs));
+      if (this.rolling) return; // the roll's fsync will cover these waiters
+    }
+    // Capture what this fsync covers before issuing it: writes completing meanwhile wait for the next.
+    const segment = this.active;
+    const seq = this.writtenSeq;
+    const endOffset = segment.size;
+    await segment.fh.datasync();
+    this.fsyncs++;
+    this.markDurable(seq, { segmentId: segment.id, endOffset, sealed: false });
+  }
+
+  private markDurable(seq: number, mark: DurableMark): void {
+    // A seal is always reported (the index records it) even when a datasync already covered it.
+    if (seq <= this.durableSeq && !mark.sealed) return;
+    this.durableSeq = Math.max(this.durableSeq, seq);
+    let n = 0;
+    while (n < this.undurable.length) {
+      const rec = this.undurable[n];
+      assert(rec !== undefined);
+      if (rec.segmentId > mark.segmentId || (rec.segmentId === mark.segmentId && rec.offset >= mark.endOffset)) break;
+      n++;
+    }
+    const records = this.undurable.splice(0, n);
+    this.opts.hooks.onDurable(mark, records);
+  }
+
+  private settleWaiters(): void {
+    const still: SyncWaiter[] = [];
+    for (const w of this.waiters) {
+      if (w.seq <= this.durableSeq) w.resolve();
+      else still.push(w);
+    }
+    this.waiters = still;
+  }
+
+  /** Runs inside the write chain, so no write is in progress. */
+  private async roll(): Promise<void> {
+    this.rolling = true;
+    try {
+      await this.syncInFlight;
+      if (this.failure !== undefined) throw new Error('segment writer failed', { cause: this.failure });
+      const old = this.active;
+      await old.fh.sync();
+      this.fsyncs++;
+      this.markDurable(this.writtenSeq, { segmentId: old.id, endOffset: old.size, sealed: true });
+      await old.fh.close();
+      this.active = await createSegment(this.opts, old.id + 1);
+      this.segmentsCreated++;
+      this.fsyncs += 2;
+    } catch (err) {
+      this.fail(err);
+      throw err;
+    } finally {
+      this.rolling = false;
+    }
+    this.settleWaiters();
+    this.kick();
+  }
+
+  private fail(err: unknown): void {
+    if (this.failure === undefined) this.failure = err;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.reject(new Error('segment writer failed', { cause: this.failure }));
+  }
+}
+
+/** Creates a segment file with its header, durable (file data and directory entry) on return. */
+async function createSegment(opts: SegmentWriterOptions, segmentId: number): Promise<ActiveSegment> {
+  const fh = await open(join(opts.dir, segmentFileName(segmentId)), 'wx');
+  try {
+    await writeFully(fh, [encodeSegmentHeader({ segmentId, nodeId: opts.nodeId })], 0);
+    await fh.datasync();
+    await fsyncDirectory(opts.dir);
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+  return { id: segmentId, fh, size: SEGMENT_HEADER_BYTES };
+}

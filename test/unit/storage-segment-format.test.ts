@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import {
+  RECORD_HEADER_BYTES,
+  RecordType,
+  SEGMENT_HEADER_BYTES,
+  crc32Of,
+  decodeRecord,
+  decodeRecordHeader,
+  decodeSegmentHeader,
+  encodeRecordHeader,
+  encodeSegmentHeader,
+  parseSegmentFileName,
+  segmentFileName,
+  type RecordHeader,
+} from '../../src/storage/segment-format.ts';
+import { createRng, randomBuffer, testSeed } from '../support/prng.ts';
+
+function record(payload: Buffer, shardId: Buffer = Buffer.alloc(16, 7)): { header: RecordHeader; bytes: Buffer } {
+  const header: RecordHeader = {
+    type: RecordType.shard,
+    shardId,
+    payloadBytes: payload.length,
+    payloadCrc32: crc32Of([payload]),
+    writtenAtMs: 1_700_000_000_123,
+  };
+  return { header, bytes: Buffer.concat([encodeRecordHeader(header), payload]) };
+}
+
+describe('segment header', () => {
+  it('round-trips', () => {
+    const buf = encodeSegmentHeader({ segmentId: 42, nodeId: 'node-a_1' });
+    expect(buf.length).toBe(SEGMENT_HEADER_BYTES);
+    expect(buf.subarray(0, 8).toString('ascii')).toBe('STRSEG01');
+    expect(decodeSegmentHeader(buf)).toEqual({ kind: 'ok', header: { segmentId: 42, nodeId: 'node-a_1' } });
+  });
+
+  it('reports a short header as torn and a damaged one as corrupt', () => {
+    const buf = encodeSegmentHeader({ segmentId: 1, nodeId: 'n1' });
+    expect(decodeSegmentHeader(buf.subarray(0, 10)).kind).toBe('torn');
+    for (const at of [0, 9, 17, 30, 61]) {
+      const bad = Buffer.from(buf);
+      bad[at] = (bad[at] ?? 0) ^ 0x01;
+      expect(decodeSegmentHeader(bad).kind).toBe('corrupt');
+    }
+  });
+
+  it('refuses node ids that cannot be a NATS subject token', () => {
+    expect(() => encodeSegmentHeader({ segmentId: 1, nodeId: 'a.b' })).toThrow();
+    expect(() => encodeSegmentHeader({ segmentId: 1, nodeId: 'x'.repeat(33) })).toThrow();
+  });
+});
+
+describe('records', () => {
+  it('round-trip random payloads', () => {
+    const rng = createRng(testSeed('segment-format roundtrip'));
+    for (let i = 0; i < 50; i++) {
+      const payload = randomBuffer(rng, rng.below(70_000));
+      const shardId = randomBuffer(rng, 16);
+      const { header, bytes } = record(payload, shardId);
+      expect(bytes.length).toBe(RECORD_HEADER_BYTES + payload.length);
+      const decoded = decodeRecord(bytes);
+      expect(decoded.kind).toBe('ok');
+      if (decoded.kind !== 'ok') return;
+      expect(decoded.header).toEqual(header);
+      expect(decoded.payload.equals(payload)).toBe(true);
+    }
+  });
+
+  it('computes the payload crc over parts as over the whole', () => {
+    const whole = Buffer.from('hello, segment world');
+    expect(crc32Of([whole.subarray(0, 5), whole.subarray(5, 6), whole.subarray(6)])).toBe(crc32Of([whole]));
+  });
+
+  it('reports every cut of a record as torn', () => {
+    const { bytes } = record(Buffer.alloc(300, 1));
+    for (let cut = 0; cut < bytes.length; cut++) {
+      const result = decodeRecord(bytes.subarray(0, cut));
+      expect(result.kind, `cut at ${cut}`).toBe('torn');
+    }
+  });
+
+  it('tells a damaged header (length unknown) from a damaged payload (skippable)', () => {
+    const { bytes } = record(Buffer.alloc(100, 2));
+    for (let at = 0; at < RECORD_HEADER_BYTES; at++) {
+      const bad = Buffer.from(bytes);
+      bad[at] = (bad[at] ?? 0) ^ 0x80;
+      const result = decodeRecord(bad);
+      // Flipping a length bit can make the record look longer than the buffer: torn, also fine.
+      expect(['corrupt', 'torn'], `byte ${at}`).toContain(result.kind);
+      if (result.kind === 'corrupt') expect(result.recordBytes).toBeUndefined();
+    }
+    const bad = Buffer.from(bytes);
+    bad[RECORD_HEADER_BYTES + 50] = (bad[RECORD_HEADER_BYTES + 50] ?? 0) ^ 0xff;
+    expect(decodeRecord(bad)).toEqual({ kind: 'corrupt', reason: 'bad payload crc', recordBytes: RECORD_HEADER_BYTES + 100 });
+  });
+
+  it('never throws on garbage', () => {
+    const rng = createRng(testSeed('segment-format garbage'));
+    for (let i = 0; i < 500; i++) {
+      const junk = randomBuffer(rng, rng.below(200));
+      expect(['torn', 'corrupt']).toContain(decodeRecord(junk).kind);
+      expect(['torn', 'corrupt']).toContain(decodeRecordHeader(junk, junk.length + rng.below(1000)).kind);
+    }
+    expect(decodeRecord(Buffer.alloc(RECORD_HEADER_BYTES + 10)).kind).toBe('corrupt'); // zeros
+  });
+
+  it('asserts on bad input to the encoder', () => {
+    const ok = record(Buffer.alloc(1)).header;
+    expect(() => encodeRecordHeader({ ...ok, shardId: Buffer.alloc(15) })).toThrow();
+    expect(() => encodeRecordHeader({ ...ok, payloadBytes: 4 * 1024 * 1024 + 1 })).toThrow();
+    expect(() => encodeRecordHeader({ ...ok, writtenAtMs: -1 })).toThrow();
+  });
+});
+
+describe('segment file names', () => {
+  it('sort like ids and parse back', () => {
+    expect(segmentFileName(7)).toBe('00000000000000000007.seg');
+    expect(parseSegmentFileName(segmentFileName(123456))).toBe(123456);
+    expect(parseSegmentFileName('7.seg')).toBeUndefined();
+    expect(parseSegmentFileName('00000000000000000000.seg')).toBeUndefined();
+    const names = [10, 9, 100, 1].map(segmentFileName).sort();
+    expect(names.map(parseSegmentFileName)).toEqual([1, 9, 10, 100]);
+  });
+});
