@@ -111,7 +111,7 @@ async function main(): Promise<number> {
     `machine: ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, data dir on ${machine.tmpDir} (${machine.tmpFilesystem})`,
     `cells: Strata ${options.strataCell.warmupMs} ms warm-up + ${options.strataCell.durationMs} ms; loopback ${options.loopbackCell.warmupMs} + ${options.loopbackCell.durationMs} ms (or the count bound)`,
     'client: one keep-alive HTTP/1.1 connection per worker, reused read buffer (bench/lib/http-client.ts), SigV4 header auth, UNSIGNED-PAYLOAD; each server in its own process',
-    'cpu%: of one core (200 = this whole 2-core machine); other% = CPU used by other processes meanwhile (noise)',
+    'cpu%: of one core (200 = this whole 2-core machine); srv cpu ms/op: server (+ nats-server) CPU per operation; other%: CPU used by other processes meanwhile (noise)',
     `load average at start: ${machine.loadAverage1m.toFixed(2)}${machine.loadAverage1m > 0.5 ? ' — the machine was not idle, expect noisy figures' : ''}`,
     '',
   ];

@@ -137,6 +137,7 @@ export function renderSection(r: SectionResult): string {
       num(c.p99Ms),
       num(c.maxMs),
       `${c.cpu.clientPct.toFixed(0)}/${c.cpu.serverPct.toFixed(0)}${c.target === 'strata' ? `/${c.cpu.childrenPct.toFixed(0)}` : ''}`,
+      num(c.serverCpuMsPerOp),
       c.cpu.otherPct.toFixed(0),
       c.op === 'GET' ? String(c.verifiedBodies) : '-',
       String(c.errors),
@@ -144,9 +145,9 @@ export function renderSection(r: SectionResult): string {
     const cpuHeader = r.cells.some((c) => c.target === 'strata') ? 'cpu% cli/srv/nats' : 'cpu% cli/srv';
     out.push(
       renderTable(
-        ['op', 'size', 'conc', 'ops', 'ops/s', 'MiB/s', 'p50 ms', 'p99 ms', 'max ms', cpuHeader, 'other%', 'verified', 'errors'],
+        ['op', 'size', 'conc', 'ops', 'ops/s', 'MiB/s', 'p50 ms', 'p99 ms', 'max ms', cpuHeader, 'srv cpu ms/op', 'other%', 'verified', 'errors'],
         rows,
-        [false, true, true, true, true, true, true, true, true, true, true, true, true],
+        [false, true, true, true, true, true, true, true, true, true, true, true, true, true],
       ),
     );
     for (const c of r.cells) if (c.firstError !== null) out.push(`  ${c.id}: first error: ${c.firstError}`);

@@ -46,6 +46,11 @@ export interface CellResult {
   /** GET bodies compared byte for byte with what was written (a sample). */
   readonly verifiedBodies: number;
   readonly cpu: CpuShare;
+  /**
+   * CPU time of the server process and its children per operation, in ms. Less sensitive than
+   * ops/s to other load on the machine: it says what an operation costs, not how many fit.
+   */
+  readonly serverCpuMsPerOp: number;
 }
 
 export interface Figure {

@@ -95,6 +95,7 @@ export async function runCell(spec: CellSpec, operation: Operation): Promise<Cel
     maxMs: recorded > 0 ? (sorted[recorded - 1] ?? 0) : 0,
     verifiedBodies,
     cpu,
+    serverCpuMsPerOp: recorded > 0 ? ((cpu.serverPct + cpu.childrenPct) / 100) * (elapsedMs / recorded) : 0,
   };
 }
 

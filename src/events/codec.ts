@@ -4,9 +4,10 @@
  */
 import { assert } from '../lib/assert.ts';
 import { strata } from './generated/events.js';
-import type { ChecksumType, EventBody, ShardRef, StrataEvent } from './types.ts';
+import type { ChecksumType, ChecksumValue, EventBody, ObjectHeadersValue, ObjectPart, ObjectVersionPutBody, ShardRef, StrataEvent } from './types.ts';
 
 const pb = strata.events.v1;
+type IObjectVersionPut = strata.events.v1.IObjectVersionPut;
 
 type LongLike = number | { toNumber(): number; toString(): string };
 
@@ -15,6 +16,97 @@ function safeNumber(v: LongLike | null | undefined, field: string): number {
   const n = typeof v === 'number' ? v : Number(v.toString());
   assert(Number.isSafeInteger(n), `event field ${field} is not a safe integer: ${String(v)}`);
   return n;
+}
+
+function safeIn(n: number, field: string): number {
+  assert(Number.isSafeInteger(n) && n >= 0, `${field} must be a safe non-negative integer`);
+  return n;
+}
+
+// ---- encoding ---------------------------------------------------------------------------
+
+const encShard = (s: ShardRef): strata.events.v1.IShardRef => ({
+  shardId: Buffer.from(s.shardId, 'hex'),
+  objectOffset: safeIn(s.objectOffset, 'objectOffset'),
+  length: s.length,
+  crc32: s.crc32,
+  nodes: [...s.nodes],
+});
+const encChecksum = (c: ChecksumValue): strata.events.v1.IChecksum => ({ algorithm: c.algorithm, value: c.value, type: c.type });
+const encPart = (p: ObjectPart): strata.events.v1.IObjectPart => ({
+  partNumber: p.partNumber,
+  size: safeIn(p.size, 'part size'),
+  etag: p.etag,
+  objectOffset: safeIn(p.objectOffset, 'part offset'),
+  checksums: p.checksums.map(encChecksum),
+});
+const encHeaders = (h: ObjectHeadersValue): strata.events.v1.IObjectHeaders => ({ ...h, userMetadata: { ...h.userMetadata } });
+
+function encObject(b: Omit<ObjectVersionPutBody, 'type'>): IObjectVersionPut {
+  return {
+    size: safeIn(b.size, 'size'),
+    etag: b.etag,
+    contentType: b.contentType,
+    contentEncoding: b.contentEncoding,
+    contentDisposition: b.contentDisposition,
+    contentLanguage: b.contentLanguage,
+    cacheControl: b.cacheControl,
+    expires: b.expires,
+    userMetadata: { ...b.userMetadata },
+    shards: b.shards.map(encShard),
+    inlineData: b.inlineData ?? new Uint8Array(0),
+    checksums: b.checksums.map(encChecksum),
+    storageClass: b.storageClass,
+    parts: b.parts.map(encPart),
+  };
+}
+
+function encBody(env: strata.events.v1.IEnvelope, b: EventBody): void {
+  switch (b.type) {
+    case 'BucketCreated':
+      env.bucketCreated = { region: b.region, owner: b.owner };
+      return;
+    case 'BucketDeleted':
+      env.bucketDeleted = {};
+      return;
+    case 'ObjectDeleted':
+      env.objectDeleted = {};
+      return;
+    case 'DeleteMarkerPut':
+      env.deleteMarkerPut = {};
+      return;
+    case 'ObjectVersionPut':
+      env.objectVersionPut = encObject(b);
+      return;
+    case 'BucketVersioningConfigured':
+      env.bucketVersioningConfigured = { status: b.status };
+      return;
+    case 'MultipartUploadCreated':
+      env.multipartUploadCreated = { uploadId: b.uploadId, headers: encHeaders(b.headers), checksumAlgorithm: b.checksumAlgorithm, checksumType: b.checksumType };
+      return;
+    case 'PartUploaded':
+      env.partUploaded = {
+        uploadId: b.uploadId,
+        partNumber: b.partNumber,
+        size: safeIn(b.size, 'part size'),
+        etag: b.etag,
+        shards: b.shards.map(encShard),
+        checksums: b.checksums.map(encChecksum),
+      };
+      return;
+    case 'MultipartCompleted':
+      env.multipartCompleted = { uploadId: b.uploadId, object: encObject(b.object) };
+      return;
+    case 'MultipartAborted':
+      env.multipartAborted = { uploadId: b.uploadId };
+      return;
+    case 'ShardCorrupted':
+      env.shardCorrupted = { shardId: Buffer.from(b.shardId, 'hex'), nodeId: b.nodeId, detail: b.detail };
+      return;
+    case 'ShardRepaired':
+      env.shardRepaired = { shardId: Buffer.from(b.shardId, 'hex'), nodeId: b.nodeId, sourceNodeId: b.sourceNodeId };
+      return;
+  }
 }
 
 export function encodeEvent(ev: StrataEvent): Uint8Array {
@@ -30,49 +122,66 @@ export function encodeEvent(ev: StrataEvent): Uint8Array {
     requestId: ev.requestId,
     sourceAddress: ev.sourceAddress,
   };
-  const b = ev.body;
-  switch (b.type) {
-    case 'BucketCreated':
-      env.bucketCreated = { region: b.region, owner: b.owner };
-      break;
-    case 'BucketDeleted':
-      env.bucketDeleted = {};
-      break;
-    case 'ObjectDeleted':
-      env.objectDeleted = {};
-      break;
-    case 'DeleteMarkerPut':
-      env.deleteMarkerPut = {};
-      break;
-    case 'ObjectVersionPut':
-      assert(Number.isSafeInteger(b.size) && b.size >= 0, 'size must be a safe non-negative integer');
-      env.objectVersionPut = {
-        size: b.size,
-        etag: b.etag,
-        contentType: b.contentType,
-        contentEncoding: b.contentEncoding,
-        contentDisposition: b.contentDisposition,
-        contentLanguage: b.contentLanguage,
-        cacheControl: b.cacheControl,
-        expires: b.expires,
-        userMetadata: { ...b.userMetadata },
-        shards: b.shards.map((s) => ({
-          shardId: Buffer.from(s.shardId, 'hex'),
-          objectOffset: s.objectOffset,
-          length: s.length,
-          crc32: s.crc32,
-          nodes: [...s.nodes],
-        })),
-        inlineData: b.inlineData ?? new Uint8Array(0),
-        checksums: b.checksums.map((c) => ({ ...c })),
-        storageClass: b.storageClass,
-      };
-      break;
-  }
+  encBody(env, ev.body);
   return pb.Envelope.encode(env).finish();
 }
 
-function decodeBody(env: strata.events.v1.Envelope): EventBody {
+// ---- decoding ---------------------------------------------------------------------------
+
+const hex = (b: Uint8Array | null | undefined): string => Buffer.from(b ?? new Uint8Array(0)).toString('hex');
+
+const decShard = (s: strata.events.v1.IShardRef): ShardRef => ({
+  shardId: hex(s.shardId),
+  objectOffset: safeNumber(s.objectOffset, 'objectOffset'),
+  length: s.length ?? 0,
+  crc32: s.crc32 ?? 0,
+  nodes: [...(s.nodes ?? [])],
+});
+const decChecksum = (c: strata.events.v1.IChecksum): ChecksumValue => ({
+  algorithm: c.algorithm ?? '',
+  value: c.value ?? '',
+  type: (c.type === 'COMPOSITE' ? 'COMPOSITE' : 'FULL_OBJECT') satisfies ChecksumType,
+});
+const decPart = (p: strata.events.v1.IObjectPart): ObjectPart => ({
+  partNumber: p.partNumber ?? 0,
+  size: safeNumber(p.size, 'part size'),
+  etag: p.etag ?? '',
+  objectOffset: safeNumber(p.objectOffset, 'part offset'),
+  checksums: (p.checksums ?? []).map(decChecksum),
+});
+const decHeaders = (h: strata.events.v1.IObjectHeaders | null | undefined): ObjectHeadersValue => ({
+  contentType: h?.contentType ?? '',
+  contentEncoding: h?.contentEncoding ?? '',
+  contentDisposition: h?.contentDisposition ?? '',
+  contentLanguage: h?.contentLanguage ?? '',
+  cacheControl: h?.cacheControl ?? '',
+  expires: h?.expires ?? '',
+  userMetadata: { ...(h?.userMetadata ?? {}) },
+  storageClass: h?.storageClass ?? '',
+});
+
+function decObject(p: IObjectVersionPut | null | undefined): Omit<ObjectVersionPutBody, 'type'> {
+  assert(p, 'object body missing');
+  const inline = p.inlineData && p.inlineData.length > 0 ? Uint8Array.from(p.inlineData) : undefined;
+  return {
+    size: safeNumber(p.size, 'size'),
+    etag: p.etag ?? '',
+    contentType: p.contentType ?? '',
+    contentEncoding: p.contentEncoding ?? '',
+    contentDisposition: p.contentDisposition ?? '',
+    contentLanguage: p.contentLanguage ?? '',
+    cacheControl: p.cacheControl ?? '',
+    expires: p.expires ?? '',
+    userMetadata: { ...(p.userMetadata ?? {}) },
+    shards: (p.shards ?? []).map(decShard),
+    inlineData: inline,
+    checksums: (p.checksums ?? []).map(decChecksum),
+    storageClass: p.storageClass ?? '',
+    parts: (p.parts ?? []).map(decPart),
+  };
+}
+
+function decodeBody(env: strata.events.v1.Envelope): EventBody | undefined {
   switch (env.body) {
     case 'bucketCreated':
       return { type: 'BucketCreated', region: env.bucketCreated?.region ?? '', owner: env.bucketCreated?.owner ?? '' };
@@ -82,41 +191,50 @@ function decodeBody(env: strata.events.v1.Envelope): EventBody {
       return { type: 'ObjectDeleted' };
     case 'deleteMarkerPut':
       return { type: 'DeleteMarkerPut' };
-    case 'objectVersionPut': {
-      const p = env.objectVersionPut;
-      assert(p, 'objectVersionPut body missing');
-      const shards: ShardRef[] = (p.shards ?? []).map((s) => ({
-        shardId: Buffer.from(s.shardId ?? new Uint8Array(0)).toString('hex'),
-        objectOffset: safeNumber(s.objectOffset, 'objectOffset'),
-        length: s.length ?? 0,
-        crc32: s.crc32 ?? 0,
-        nodes: [...(s.nodes ?? [])],
-      }));
-      const inline = p.inlineData && p.inlineData.length > 0 ? Uint8Array.from(p.inlineData) : undefined;
+    case 'objectVersionPut':
+      return { type: 'ObjectVersionPut', ...decObject(env.objectVersionPut) };
+    case 'bucketVersioningConfigured': {
+      const status = env.bucketVersioningConfigured?.status;
+      return { type: 'BucketVersioningConfigured', status: status === 'Enabled' ? 'Enabled' : 'Suspended' };
+    }
+    case 'multipartUploadCreated': {
+      const m = env.multipartUploadCreated;
       return {
-        type: 'ObjectVersionPut',
-        size: safeNumber(p.size, 'size'),
-        etag: p.etag ?? '',
-        contentType: p.contentType ?? '',
-        contentEncoding: p.contentEncoding ?? '',
-        contentDisposition: p.contentDisposition ?? '',
-        contentLanguage: p.contentLanguage ?? '',
-        cacheControl: p.cacheControl ?? '',
-        expires: p.expires ?? '',
-        userMetadata: { ...(p.userMetadata ?? {}) },
-        shards,
-        inlineData: inline,
-        checksums: (p.checksums ?? []).map((c) => ({
-          algorithm: c.algorithm ?? '',
-          value: c.value ?? '',
-          type: (c.type === 'COMPOSITE' ? 'COMPOSITE' : 'FULL_OBJECT') satisfies ChecksumType,
-        })),
-        storageClass: p.storageClass ?? '',
+        type: 'MultipartUploadCreated',
+        uploadId: m?.uploadId ?? '',
+        headers: decHeaders(m?.headers),
+        checksumAlgorithm: m?.checksumAlgorithm ?? '',
+        checksumType: m?.checksumType ?? '',
       };
     }
+    case 'partUploaded': {
+      const p = env.partUploaded;
+      return {
+        type: 'PartUploaded',
+        uploadId: p?.uploadId ?? '',
+        partNumber: p?.partNumber ?? 0,
+        size: safeNumber(p?.size, 'part size'),
+        etag: p?.etag ?? '',
+        shards: (p?.shards ?? []).map(decShard),
+        checksums: (p?.checksums ?? []).map(decChecksum),
+      };
+    }
+    case 'multipartCompleted':
+      return { type: 'MultipartCompleted', uploadId: env.multipartCompleted?.uploadId ?? '', object: decObject(env.multipartCompleted?.object) };
+    case 'multipartAborted':
+      return { type: 'MultipartAborted', uploadId: env.multipartAborted?.uploadId ?? '' };
+    case 'shardCorrupted':
+      return { type: 'ShardCorrupted', shardId: hex(env.shardCorrupted?.shardId), nodeId: env.shardCorrupted?.nodeId ?? '', detail: env.shardCorrupted?.detail ?? '' };
+    case 'shardRepaired':
+      return {
+        type: 'ShardRepaired',
+        shardId: hex(env.shardRepaired?.shardId),
+        nodeId: env.shardRepaired?.nodeId ?? '',
+        sourceNodeId: env.shardRepaired?.sourceNodeId ?? '',
+      };
     default:
-      // An event type this build does not know: a newer writer added it. Readers skip it.
-      return { type: 'Unknown' } as never;
+      // A body case this build does not know (written by a newer build): readers skip it.
+      return undefined;
   }
 }
 
@@ -129,8 +247,8 @@ export function decodeEvent(bytes: Uint8Array): DecodeResult {
   } catch (err) {
     return { ok: false, reason: 'malformed', detail: String(err) };
   }
-  if (!env.body) return { ok: false, reason: 'unknown-type', detail: env.type ?? '' };
   const body = decodeBody(env);
+  if (!body) return { ok: false, reason: 'unknown-type', detail: env.type ?? '' };
   return {
     ok: true,
     event: {

@@ -19,6 +19,25 @@ export interface ShardRef {
   readonly nodes: readonly string[];
 }
 
+export interface ObjectPart {
+  readonly partNumber: number;
+  readonly size: number;
+  readonly etag: string;
+  readonly objectOffset: number;
+  readonly checksums: readonly ChecksumValue[];
+}
+
+export interface ObjectHeadersValue {
+  readonly contentType: string;
+  readonly contentEncoding: string;
+  readonly contentDisposition: string;
+  readonly contentLanguage: string;
+  readonly cacheControl: string;
+  readonly expires: string;
+  readonly userMetadata: Readonly<Record<string, string>>;
+  readonly storageClass: string;
+}
+
 export interface ObjectVersionPutBody {
   readonly type: 'ObjectVersionPut';
   readonly size: number;
@@ -34,6 +53,19 @@ export interface ObjectVersionPutBody {
   readonly inlineData: Uint8Array | undefined;
   readonly checksums: readonly ChecksumValue[];
   readonly storageClass: string;
+  /** Parts of a multipart object in part-number order; empty for single-part objects. */
+  readonly parts: readonly ObjectPart[];
+}
+
+export interface PartUploadedBody {
+  readonly type: 'PartUploaded';
+  readonly uploadId: string;
+  readonly partNumber: number;
+  readonly size: number;
+  readonly etag: string;
+  /** objectOffset is relative to the part's first byte. */
+  readonly shards: readonly ShardRef[];
+  readonly checksums: readonly ChecksumValue[];
 }
 
 export type EventBody =
@@ -41,7 +73,20 @@ export type EventBody =
   | { readonly type: 'BucketDeleted' }
   | ObjectVersionPutBody
   | { readonly type: 'ObjectDeleted' }
-  | { readonly type: 'DeleteMarkerPut' };
+  | { readonly type: 'DeleteMarkerPut' }
+  | { readonly type: 'BucketVersioningConfigured'; readonly status: 'Enabled' | 'Suspended' }
+  | {
+      readonly type: 'MultipartUploadCreated';
+      readonly uploadId: string;
+      readonly headers: ObjectHeadersValue;
+      readonly checksumAlgorithm: string;
+      readonly checksumType: string;
+    }
+  | PartUploadedBody
+  | { readonly type: 'MultipartCompleted'; readonly uploadId: string; readonly object: Omit<ObjectVersionPutBody, 'type'> }
+  | { readonly type: 'MultipartAborted'; readonly uploadId: string }
+  | { readonly type: 'ShardCorrupted'; readonly shardId: string; readonly nodeId: string; readonly detail: string }
+  | { readonly type: 'ShardRepaired'; readonly shardId: string; readonly nodeId: string; readonly sourceNodeId: string };
 
 export type EventType = EventBody['type'];
 

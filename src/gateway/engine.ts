@@ -137,6 +137,7 @@ export class Engine {
       inlineData: w.inlineData,
       checksums: w.checksum ? [{ ...w.checksum, type: 'FULL_OBJECT' }] : [],
       storageClass: h.storageClass,
+      parts: [],
     };
     const ev = this.event(actor, input.bucket, input.key, nullVersionId, body);
     const outcome = await this.commit(objectSubject(input.bucket, input.key), ev);

@@ -87,7 +87,16 @@ export function evolve(view: ModelView, ev: LoggedEvent): Evolution {
       return { ops: [{ kind: 'del-object', bucket: ev.bucket, key: ev.key }], outcome: { kind: 'applied', replaced: current } };
     }
     case 'DeleteMarkerPut':
-      // Versioning is not built yet (its own issue): no gateway publishes delete markers.
+    case 'BucketVersioningConfigured':
+    case 'MultipartUploadCreated':
+    case 'PartUploaded':
+    case 'MultipartCompleted':
+    case 'MultipartAborted':
+      // Versioning and multipart uploads are their own issues: no gateway publishes these yet.
+      return none;
+    case 'ShardCorrupted':
+    case 'ShardRepaired':
+      // Storage health events do not change what objects exist.
       return none;
   }
 }

@@ -52,7 +52,7 @@ async function handle(deps: S3ServerDeps, req: IncomingMessage, res: ServerRespo
     if (!target.ok) throw target.error;
     resource = target.rawPath;
     const auth = verifyRequest({ method: req.method ?? 'GET', rawUrl: req.url ?? '/', headers: req.headers, headersDistinct: req.headersDistinct }, deps.lookupSecret, deps.clock.nowMs());
-    if (!auth.ok) throw s3Error(auth.code, auth.message);
+    if (!auth.ok) throw s3Error(auth.code, auth.message, auth.extra ? { ...auth.extra } : undefined);
     const op = resolveOperation(req.method ?? 'GET', target.bucket, target.key, target.query, req.headers);
     if (typeof op === 'object') {
       if ('error' in op) throw op.error;

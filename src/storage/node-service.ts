@@ -21,9 +21,10 @@ import { isValidShardId } from './shard-id.ts';
 export interface NodeServiceOptions {
   readonly requestsInFlightMax?: number;
   /**
-   * Called with a programmer error (a failed assertion) after the request got an `internal`
-   * reply. The default rethrows it outside the promise chain, which crashes the process
-   * (STYLE.md: programmer errors crash).
+   * Called with a programmer error (a failed assertion, after the request got an `internal`
+   * reply) or when a subscription fails. The default rethrows it outside any promise chain,
+   * which crashes the process (STYLE.md: programmer errors crash, errors are not logged and
+   * ignored).
    */
   readonly onFatal?: (err: unknown) => void;
 }
@@ -50,14 +51,23 @@ export async function startNodeService(nc: NatsConnection, node: StorageNode, op
   const subjects = nodeSubjects(node.nodeId);
 
   const dispatch = (kind: Kind, err: Error | null, msg: Msg): void => {
-    if (err !== null || msg.reply === undefined) return; // a subscription error closes it; stop() reports nothing more
+    if (err !== null) {
+      // The subscription is closed (a permissions error, say): this node no longer serves.
+      onFatal(err);
+      return;
+    }
+    if (!msg.reply) return; // a message without a reply subject wants no answer
     if (tasks.size >= max) {
       msg.respond(undefined, { headers: errorHeaders('overloaded', `more than ${max} requests in flight`) });
       return;
     }
     const task: Promise<void> = serve(node, kind, msg).catch((e: unknown) => {
       const code: StorageErrorCode = e instanceof StorageError ? e.code : 'internal';
-      msg.respond(undefined, { headers: errorHeaders(code, e instanceof Error ? e.message : String(e)) });
+      try {
+        msg.respond(undefined, { headers: errorHeaders(code, e instanceof Error ? e.message : String(e)) });
+      } catch {
+        // The connection is closed or draining: the requester times out, which it must handle anyway.
+      }
       if (e instanceof AssertionError) onFatal(e);
     });
     tasks.add(task);

@@ -78,6 +78,8 @@ export interface StorageNodeStats {
   readonly activeSegmentBytes: number;
   readonly reads: number;
   readonly corruptReads: number;
+  /** Segment read handles cached right now (at most limits.segmentReadFdsMax when idle). */
+  readonly readHandlesOpen: number;
   readonly recovery: RecoveryReport;
 }
 
@@ -228,6 +230,7 @@ export class StorageNode {
       activeSegmentBytes: w.activeSegmentBytes,
       reads: this.reads,
       corruptReads: this.corruptReads,
+      readHandlesOpen: this.reader.openHandles(),
       recovery: this.recovery,
     };
   }

@@ -19,7 +19,7 @@ import {
 } from './errors.ts';
 import type { StorageNode } from './node.ts';
 import { NodeHeader, nodeSubjects, parseNonNegativeInt, parseU32, replyStatus, requestHeaders } from './node-protocol.ts';
-import { crc32Of } from './segment-format.ts';
+import { crc32Of, isValidNodeId } from './segment-format.ts';
 import { isValidShardId } from './shard-id.ts';
 
 export interface ShardPutResult {
@@ -84,6 +84,7 @@ export class NatsShardStore implements ShardStore {
     readonly nodeId: string,
     opts: NatsShardStoreOptions = {},
   ) {
+    assert(isValidNodeId(nodeId), `bad node id ${JSON.stringify(nodeId)}`);
     this.subjects = nodeSubjects(nodeId);
     this.timeoutMs = opts.timeoutMs ?? limits.nodeRequestTimeoutMs;
   }

@@ -202,6 +202,33 @@ describe('object headers and digests', () => {
     }
   });
 
+  it('stores Content-Encoding without the aws-chunked framing of a streamed upload', async () => {
+    // A stream body makes the SDK send aws-chunked with a trailing checksum: the header on the
+    // wire is "gzip,aws-chunked" (or similar) and only "gzip" describes the object.
+    const seed = testSeed('aws-chunked stream');
+    const body = randomReadable(seed, 300_000, 64 * 1024);
+    const client = h.client();
+    const sent: string[] = [];
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const headers = (args.request as { headers?: Record<string, string> }).headers ?? {};
+        sent.push(Object.entries(headers).find(([k]) => k.toLowerCase() === 'content-encoding')?.[1] ?? '');
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'recordContentEncoding' },
+    );
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'meta/streamed', Body: body, ContentLength: 300_000, ContentEncoding: 'gzip', Metadata: { streamed: 'yes' } }));
+    client.destroy();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatch(/aws-chunked/);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'meta/streamed', ChecksumMode: 'ENABLED' }));
+    expect(head.ContentEncoding).toBe('gzip');
+    expect(head.Metadata).toEqual({ streamed: 'yes' });
+    expect(head.ContentLength).toBe(300_000);
+    expect(head.ETag).toBe(`"${body.md5()}"`);
+    expect(head.ChecksumCRC32).toMatch(/^[A-Za-z0-9+/]{6}==$/);
+  });
+
   it('refuses a body whose Content-MD5 does not match with BadDigest, storing nothing', async () => {
     const wrongMd5 = createHash('md5').update('something else').digest('base64');
     await expectS3Error(s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'digest/md5', Body: 'the body', ContentMD5: wrongMd5 })), 'BadDigest', 400);

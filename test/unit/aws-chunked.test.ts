@@ -431,8 +431,9 @@ describe('throughput', () => {
       encodeSigned({ seedSignature: docSeed, chunks }).wire,
     );
     console.log(`aws-chunked decode: unsigned+CRC32 ${unsignedRate.toFixed(0)} MiB/s, signed ${signedRate.toFixed(0)} MiB/s`);
-    // Loose floors: shared CI machines vary, but a per-byte JS loop would be far below these.
-    expect(unsignedRate).toBeGreaterThan(100);
-    expect(signedRate).toBeGreaterThan(100);
+    // The rates are printed, not asserted tightly: shared machines vary several-fold. The floor
+    // only catches pathologies such as re-buffering the body (quadratic) or copying per byte.
+    expect(unsignedRate).toBeGreaterThan(10);
+    expect(signedRate).toBeGreaterThan(10);
   });
 });

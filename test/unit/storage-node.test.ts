@@ -2,6 +2,7 @@ import { appendFile, mkdtemp, open, readdir, rm, stat, truncate } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { limits } from '../../src/lib/limits.ts';
 import { NodeClosedError, ShardCorruptError, ShardNotFoundError, ShardRangeError } from '../../src/storage/errors.ts';
 import { StorageNode, type ShardLocation, type StorageNodeOptions } from '../../src/storage/node.ts';
 import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES, segmentFileName } from '../../src/storage/segment-format.ts';
@@ -290,6 +291,18 @@ describe('StorageNode', () => {
     }
     expect(missing).toBeGreaterThan(0); // the damaged segment's records
     expect(missing).toBeLessThan(shards.size);
+  });
+
+  it('keeps a bounded number of read handles however many segments are read', async () => {
+    const rng = createRng(testSeed('storage-node read handles'));
+    const { node } = await openNode(await tempDir(), { segmentBytesMax: 4096 });
+    // 2500-byte shards: one per 4 KiB segment.
+    const shards = new Map<string, Buffer>();
+    for (let i = 0; i < limits.segmentReadFdsMax + 20; i++) shards.set(idFrom(rng)(), randomBuffer(rng, 2500));
+    for (const [id, data] of shards) await node.putShard(id, data, { sync: false });
+    expect(node.stats().segmentsCreated).toBeGreaterThan(limits.segmentReadFdsMax);
+    await expectAllReadable(node, shards);
+    expect(node.stats().readHandlesOpen).toBeLessThanOrEqual(limits.segmentReadFdsMax);
   });
 
   it('refuses work after close', async () => {

@@ -110,3 +110,39 @@ describe('SegmentWriter group commit', () => {
     });
   }
 });
+
+describe('SegmentWriter after a failed fsync', () => {
+  it('fails the waiting append and every later one, and recovery keeps what was written', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'strata-writer-'));
+    dirs.push(dir);
+    const durable: WrittenRecord[] = [];
+    const writer = await SegmentWriter.open({
+      dir,
+      nodeId: 'w1',
+      segmentBytesMax: 1 << 20,
+      groupCommitDelayMs: 0,
+      resume: undefined,
+      nextSegmentId: 1,
+      hooks: { onWritten: () => {}, onDurable: (_m, records) => durable.push(...records) },
+    });
+    const ok = Buffer.from('durable');
+    await writer.append(header(ok, 0), [ok], { sync: true });
+    restore?.();
+    const probe = await open(import.meta.filename, 'r');
+    const proto = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const { datasync } = proto;
+    proto.datasync = () => Promise.reject(Object.assign(new Error('EIO: simulated'), { code: 'EIO' }));
+    restore = () => {
+      proto.datasync = datasync;
+    };
+    const lost = Buffer.from('not durable');
+    await expect(writer.append(header(lost, 1), [lost], { sync: true })).rejects.toThrow(/segment writer failed/);
+    restore();
+    // After a failed fsync nothing more is accepted (the kernel may have dropped dirty pages).
+    await expect(writer.append(header(ok, 2), [ok], { sync: false })).rejects.toThrow(/reopen/);
+    await expect(writer.sync()).rejects.toThrow(/reopen/);
+    expect(durable.map((r) => r.header.writtenAtMs)).toEqual([0]);
+    await writer.close();
+  });
+});

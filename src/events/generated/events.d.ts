@@ -72,8 +72,29 @@ export namespace strata {
                 /** Envelope deleteMarkerPut. */
                 deleteMarkerPut?: (strata.events.v1.DeleteMarkerPut.$Properties|null);
 
+                /** Envelope bucketVersioningConfigured. */
+                bucketVersioningConfigured?: (strata.events.v1.BucketVersioningConfigured.$Properties|null);
+
+                /** Envelope multipartUploadCreated. */
+                multipartUploadCreated?: (strata.events.v1.MultipartUploadCreated.$Properties|null);
+
+                /** Envelope partUploaded. */
+                partUploaded?: (strata.events.v1.PartUploaded.$Properties|null);
+
+                /** Envelope multipartCompleted. */
+                multipartCompleted?: (strata.events.v1.MultipartCompleted.$Properties|null);
+
+                /** Envelope multipartAborted. */
+                multipartAborted?: (strata.events.v1.MultipartAborted.$Properties|null);
+
+                /** Envelope shardCorrupted. */
+                shardCorrupted?: (strata.events.v1.ShardCorrupted.$Properties|null);
+
+                /** Envelope shardRepaired. */
+                shardRepaired?: (strata.events.v1.ShardRepaired.$Properties|null);
+
                 /** Envelope body. */
-                body?: ("bucketCreated"|"bucketDeleted"|"objectVersionPut"|"objectDeleted"|"deleteMarkerPut");
+                body?: ("bucketCreated"|"bucketDeleted"|"objectVersionPut"|"objectDeleted"|"deleteMarkerPut"|"bucketVersioningConfigured"|"multipartUploadCreated"|"partUploaded"|"multipartCompleted"|"multipartAborted"|"shardCorrupted"|"shardRepaired");
 
                 /**
                  * Encodes the specified Envelope message. Does not implicitly {@link strata.events.v1.Envelope.verify|verify} messages.
@@ -148,8 +169,29 @@ export namespace strata {
                     /** Envelope deleteMarkerPut */
                     deleteMarkerPut?: (strata.events.v1.DeleteMarkerPut.$Properties|null);
 
+                    /** Envelope bucketVersioningConfigured */
+                    bucketVersioningConfigured?: (strata.events.v1.BucketVersioningConfigured.$Properties|null);
+
+                    /** Envelope multipartUploadCreated */
+                    multipartUploadCreated?: (strata.events.v1.MultipartUploadCreated.$Properties|null);
+
+                    /** Envelope partUploaded */
+                    partUploaded?: (strata.events.v1.PartUploaded.$Properties|null);
+
+                    /** Envelope multipartCompleted */
+                    multipartCompleted?: (strata.events.v1.MultipartCompleted.$Properties|null);
+
+                    /** Envelope multipartAborted */
+                    multipartAborted?: (strata.events.v1.MultipartAborted.$Properties|null);
+
+                    /** Envelope shardCorrupted */
+                    shardCorrupted?: (strata.events.v1.ShardCorrupted.$Properties|null);
+
+                    /** Envelope shardRepaired */
+                    shardRepaired?: (strata.events.v1.ShardRepaired.$Properties|null);
+
                     /** Envelope body */
-                    body?: ("bucketCreated"|"bucketDeleted"|"objectVersionPut"|"objectDeleted"|"deleteMarkerPut");
+                    body?: ("bucketCreated"|"bucketDeleted"|"objectVersionPut"|"objectDeleted"|"deleteMarkerPut"|"bucketVersioningConfigured"|"multipartUploadCreated"|"partUploaded"|"multipartCompleted"|"multipartAborted"|"shardCorrupted"|"shardRepaired");
 
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];
@@ -171,9 +213,16 @@ export namespace strata {
                   objectVersionPut?: strata.events.v1.ObjectVersionPut.$Shape|null;
                   objectDeleted?: strata.events.v1.ObjectDeleted.$Shape|null;
                   deleteMarkerPut?: strata.events.v1.DeleteMarkerPut.$Shape|null;
+                  bucketVersioningConfigured?: strata.events.v1.BucketVersioningConfigured.$Shape|null;
+                  multipartUploadCreated?: strata.events.v1.MultipartUploadCreated.$Shape|null;
+                  partUploaded?: strata.events.v1.PartUploaded.$Shape|null;
+                  multipartCompleted?: strata.events.v1.MultipartCompleted.$Shape|null;
+                  multipartAborted?: strata.events.v1.MultipartAborted.$Shape|null;
+                  shardCorrupted?: strata.events.v1.ShardCorrupted.$Shape|null;
+                  shardRepaired?: strata.events.v1.ShardRepaired.$Shape|null;
                   $unknowns?: Uint8Array[];
                 } & (
-                  ({ body?: undefined; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null }|{ body?: "bucketCreated"; bucketCreated: strata.events.v1.BucketCreated.$Shape; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null }|{ body?: "bucketDeleted"; bucketCreated?: null; bucketDeleted: strata.events.v1.BucketDeleted.$Shape; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null }|{ body?: "objectVersionPut"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut: strata.events.v1.ObjectVersionPut.$Shape; objectDeleted?: null; deleteMarkerPut?: null }|{ body?: "objectDeleted"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted: strata.events.v1.ObjectDeleted.$Shape; deleteMarkerPut?: null }|{ body?: "deleteMarkerPut"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut: strata.events.v1.DeleteMarkerPut.$Shape })
+                  ({ body?: undefined; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "bucketCreated"; bucketCreated: strata.events.v1.BucketCreated.$Shape; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "bucketDeleted"; bucketCreated?: null; bucketDeleted: strata.events.v1.BucketDeleted.$Shape; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "objectVersionPut"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut: strata.events.v1.ObjectVersionPut.$Shape; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "objectDeleted"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted: strata.events.v1.ObjectDeleted.$Shape; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "deleteMarkerPut"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut: strata.events.v1.DeleteMarkerPut.$Shape; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "bucketVersioningConfigured"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured: strata.events.v1.BucketVersioningConfigured.$Shape; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "multipartUploadCreated"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated: strata.events.v1.MultipartUploadCreated.$Shape; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "partUploaded"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded: strata.events.v1.PartUploaded.$Shape; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "multipartCompleted"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted: strata.events.v1.MultipartCompleted.$Shape; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "multipartAborted"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted: strata.events.v1.MultipartAborted.$Shape; shardCorrupted?: null; shardRepaired?: null }|{ body?: "shardCorrupted"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted: strata.events.v1.ShardCorrupted.$Shape; shardRepaired?: null }|{ body?: "shardRepaired"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired: strata.events.v1.ShardRepaired.$Shape })
                 );
             }
 
@@ -527,6 +576,9 @@ export namespace strata {
                 /** ObjectVersionPut storageClass. */
                 storageClass: string;
 
+                /** ObjectVersionPut parts. */
+                parts: strata.events.v1.ObjectPart.$Properties[];
+
                 /**
                  * Encodes the specified ObjectVersionPut message. Does not implicitly {@link strata.events.v1.ObjectVersionPut.verify|verify} messages.
                  * @param message ObjectVersionPut message or plain object to encode
@@ -597,12 +649,735 @@ export namespace strata {
                     /** ObjectVersionPut storageClass */
                     storageClass?: (string|null);
 
+                    /** ObjectVersionPut parts */
+                    parts?: (strata.events.v1.ObjectPart.$Properties[]|null);
+
                     /** Unknown fields preserved while decoding when enabled */
                     $unknowns?: Uint8Array[];
                 }
 
                 /** Shape of an ObjectVersionPut. */
                 type $Shape = strata.events.v1.ObjectVersionPut.$Properties;
+            }
+
+            /**
+             * Properties of an ObjectPart.
+             * @deprecated Use strata.events.v1.ObjectPart.$Properties instead.
+             */
+            interface IObjectPart extends strata.events.v1.ObjectPart.$Properties {
+            }
+
+            /** Represents an ObjectPart. */
+            class ObjectPart {
+
+                /**
+                 * Constructs a new ObjectPart.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: strata.events.v1.ObjectPart.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** ObjectPart partNumber. */
+                partNumber: number;
+
+                /** ObjectPart size. */
+                size: number;
+
+                /** ObjectPart etag. */
+                etag: string;
+
+                /** ObjectPart objectOffset. */
+                objectOffset: number;
+
+                /** ObjectPart checksums. */
+                checksums: strata.events.v1.Checksum.$Properties[];
+
+                /**
+                 * Encodes the specified ObjectPart message. Does not implicitly {@link strata.events.v1.ObjectPart.verify|verify} messages.
+                 * @param message ObjectPart message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: strata.events.v1.ObjectPart.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes an ObjectPart message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {strata.events.v1.ObjectPart & strata.events.v1.ObjectPart.$Shape} ObjectPart
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): strata.events.v1.ObjectPart & strata.events.v1.ObjectPart.$Shape;
+
+                /**
+                 * Gets the type url for ObjectPart
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace ObjectPart {
+
+                /** Properties of an ObjectPart. */
+                interface $Properties {
+
+                    /** ObjectPart partNumber */
+                    partNumber?: (number|null);
+
+                    /** ObjectPart size */
+                    size?: (number|null);
+
+                    /** ObjectPart etag */
+                    etag?: (string|null);
+
+                    /** ObjectPart objectOffset */
+                    objectOffset?: (number|null);
+
+                    /** ObjectPart checksums */
+                    checksums?: (strata.events.v1.Checksum.$Properties[]|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of an ObjectPart. */
+                type $Shape = strata.events.v1.ObjectPart.$Properties;
+            }
+
+            /**
+             * Properties of an ObjectHeaders.
+             * @deprecated Use strata.events.v1.ObjectHeaders.$Properties instead.
+             */
+            interface IObjectHeaders extends strata.events.v1.ObjectHeaders.$Properties {
+            }
+
+            /** Represents an ObjectHeaders. */
+            class ObjectHeaders {
+
+                /**
+                 * Constructs a new ObjectHeaders.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: strata.events.v1.ObjectHeaders.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** ObjectHeaders contentType. */
+                contentType: string;
+
+                /** ObjectHeaders contentEncoding. */
+                contentEncoding: string;
+
+                /** ObjectHeaders contentDisposition. */
+                contentDisposition: string;
+
+                /** ObjectHeaders contentLanguage. */
+                contentLanguage: string;
+
+                /** ObjectHeaders cacheControl. */
+                cacheControl: string;
+
+                /** ObjectHeaders expires. */
+                expires: string;
+
+                /** ObjectHeaders userMetadata. */
+                userMetadata: { [k: string]: string };
+
+                /** ObjectHeaders storageClass. */
+                storageClass: string;
+
+                /**
+                 * Encodes the specified ObjectHeaders message. Does not implicitly {@link strata.events.v1.ObjectHeaders.verify|verify} messages.
+                 * @param message ObjectHeaders message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: strata.events.v1.ObjectHeaders.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes an ObjectHeaders message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {strata.events.v1.ObjectHeaders & strata.events.v1.ObjectHeaders.$Shape} ObjectHeaders
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): strata.events.v1.ObjectHeaders & strata.events.v1.ObjectHeaders.$Shape;
+
+                /**
+                 * Gets the type url for ObjectHeaders
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace ObjectHeaders {
+
+                /** Properties of an ObjectHeaders. */
+                interface $Properties {
+
+                    /** ObjectHeaders contentType */
+                    contentType?: (string|null);
+
+                    /** ObjectHeaders contentEncoding */
+                    contentEncoding?: (string|null);
+
+                    /** ObjectHeaders contentDisposition */
+                    contentDisposition?: (string|null);
+
+                    /** ObjectHeaders contentLanguage */
+                    contentLanguage?: (string|null);
+
+                    /** ObjectHeaders cacheControl */
+                    cacheControl?: (string|null);
+
+                    /** ObjectHeaders expires */
+                    expires?: (string|null);
+
+                    /** ObjectHeaders userMetadata */
+                    userMetadata?: ({ [k: string]: string }|null);
+
+                    /** ObjectHeaders storageClass */
+                    storageClass?: (string|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of an ObjectHeaders. */
+                type $Shape = strata.events.v1.ObjectHeaders.$Properties;
+            }
+
+            /**
+             * Properties of a BucketVersioningConfigured.
+             * @deprecated Use strata.events.v1.BucketVersioningConfigured.$Properties instead.
+             */
+            interface IBucketVersioningConfigured extends strata.events.v1.BucketVersioningConfigured.$Properties {
+            }
+
+            /** Represents a BucketVersioningConfigured. */
+            class BucketVersioningConfigured {
+
+                /**
+                 * Constructs a new BucketVersioningConfigured.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: strata.events.v1.BucketVersioningConfigured.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** BucketVersioningConfigured status. */
+                status: string;
+
+                /**
+                 * Encodes the specified BucketVersioningConfigured message. Does not implicitly {@link strata.events.v1.BucketVersioningConfigured.verify|verify} messages.
+                 * @param message BucketVersioningConfigured message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: strata.events.v1.BucketVersioningConfigured.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a BucketVersioningConfigured message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {strata.events.v1.BucketVersioningConfigured & strata.events.v1.BucketVersioningConfigured.$Shape} BucketVersioningConfigured
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): strata.events.v1.BucketVersioningConfigured & strata.events.v1.BucketVersioningConfigured.$Shape;
+
+                /**
+                 * Gets the type url for BucketVersioningConfigured
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace BucketVersioningConfigured {
+
+                /** Properties of a BucketVersioningConfigured. */
+                interface $Properties {
+
+                    /** BucketVersioningConfigured status */
+                    status?: (string|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a BucketVersioningConfigured. */
+                type $Shape = strata.events.v1.BucketVersioningConfigured.$Properties;
+            }
+
+            /**
+             * Properties of a MultipartUploadCreated.
+             * @deprecated Use strata.events.v1.MultipartUploadCreated.$Properties instead.
+             */
+            interface IMultipartUploadCreated extends strata.events.v1.MultipartUploadCreated.$Properties {
+            }
+
+            /** Represents a MultipartUploadCreated. */
+            class MultipartUploadCreated {
+
+                /**
+                 * Constructs a new MultipartUploadCreated.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: strata.events.v1.MultipartUploadCreated.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** MultipartUploadCreated uploadId. */
+                uploadId: string;
+
+                /** MultipartUploadCreated headers. */
+                headers?: (strata.events.v1.ObjectHeaders.$Properties|null);
+
+                /** MultipartUploadCreated checksumAlgorithm. */
+                checksumAlgorithm: string;
+
+                /** MultipartUploadCreated checksumType. */
+                checksumType: string;
+
+                /**
+                 * Encodes the specified MultipartUploadCreated message. Does not implicitly {@link strata.events.v1.MultipartUploadCreated.verify|verify} messages.
+                 * @param message MultipartUploadCreated message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: strata.events.v1.MultipartUploadCreated.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a MultipartUploadCreated message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {strata.events.v1.MultipartUploadCreated & strata.events.v1.MultipartUploadCreated.$Shape} MultipartUploadCreated
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): strata.events.v1.MultipartUploadCreated & strata.events.v1.MultipartUploadCreated.$Shape;
+
+                /**
+                 * Gets the type url for MultipartUploadCreated
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace MultipartUploadCreated {
+
+                /** Properties of a MultipartUploadCreated. */
+                interface $Properties {
+
+                    /** MultipartUploadCreated uploadId */
+                    uploadId?: (string|null);
+
+                    /** MultipartUploadCreated headers */
+                    headers?: (strata.events.v1.ObjectHeaders.$Properties|null);
+
+                    /** MultipartUploadCreated checksumAlgorithm */
+                    checksumAlgorithm?: (string|null);
+
+                    /** MultipartUploadCreated checksumType */
+                    checksumType?: (string|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a MultipartUploadCreated. */
+                type $Shape = strata.events.v1.MultipartUploadCreated.$Properties;
+            }
+
+            /**
+             * Properties of a PartUploaded.
+             * @deprecated Use strata.events.v1.PartUploaded.$Properties instead.
+             */
+            interface IPartUploaded extends strata.events.v1.PartUploaded.$Properties {
+            }
+
+            /** Represents a PartUploaded. */
+            class PartUploaded {
+
+                /**
+                 * Constructs a new PartUploaded.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: strata.events.v1.PartUploaded.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** PartUploaded uploadId. */
+                uploadId: string;
+
+                /** PartUploaded partNumber. */
+                partNumber: number;
+
+                /** PartUploaded size. */
+                size: number;
+
+                /** PartUploaded etag. */
+                etag: string;
+
+                /** PartUploaded shards. */
+                shards: strata.events.v1.ShardRef.$Properties[];
+
+                /** PartUploaded checksums. */
+                checksums: strata.events.v1.Checksum.$Properties[];
+
+                /**
+                 * Encodes the specified PartUploaded message. Does not implicitly {@link strata.events.v1.PartUploaded.verify|verify} messages.
+                 * @param message PartUploaded message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: strata.events.v1.PartUploaded.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a PartUploaded message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {strata.events.v1.PartUploaded & strata.events.v1.PartUploaded.$Shape} PartUploaded
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): strata.events.v1.PartUploaded & strata.events.v1.PartUploaded.$Shape;
+
+                /**
+                 * Gets the type url for PartUploaded
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace PartUploaded {
+
+                /** Properties of a PartUploaded. */
+                interface $Properties {
+
+                    /** PartUploaded uploadId */
+                    uploadId?: (string|null);
+
+                    /** PartUploaded partNumber */
+                    partNumber?: (number|null);
+
+                    /** PartUploaded size */
+                    size?: (number|null);
+
+                    /** PartUploaded etag */
+                    etag?: (string|null);
+
+                    /** PartUploaded shards */
+                    shards?: (strata.events.v1.ShardRef.$Properties[]|null);
+
+                    /** PartUploaded checksums */
+                    checksums?: (strata.events.v1.Checksum.$Properties[]|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a PartUploaded. */
+                type $Shape = strata.events.v1.PartUploaded.$Properties;
+            }
+
+            /**
+             * Properties of a MultipartCompleted.
+             * @deprecated Use strata.events.v1.MultipartCompleted.$Properties instead.
+             */
+            interface IMultipartCompleted extends strata.events.v1.MultipartCompleted.$Properties {
+            }
+
+            /** Represents a MultipartCompleted. */
+            class MultipartCompleted {
+
+                /**
+                 * Constructs a new MultipartCompleted.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: strata.events.v1.MultipartCompleted.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** MultipartCompleted uploadId. */
+                uploadId: string;
+
+                /** MultipartCompleted object. */
+                object?: (strata.events.v1.ObjectVersionPut.$Properties|null);
+
+                /**
+                 * Encodes the specified MultipartCompleted message. Does not implicitly {@link strata.events.v1.MultipartCompleted.verify|verify} messages.
+                 * @param message MultipartCompleted message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: strata.events.v1.MultipartCompleted.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a MultipartCompleted message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {strata.events.v1.MultipartCompleted & strata.events.v1.MultipartCompleted.$Shape} MultipartCompleted
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): strata.events.v1.MultipartCompleted & strata.events.v1.MultipartCompleted.$Shape;
+
+                /**
+                 * Gets the type url for MultipartCompleted
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace MultipartCompleted {
+
+                /** Properties of a MultipartCompleted. */
+                interface $Properties {
+
+                    /** MultipartCompleted uploadId */
+                    uploadId?: (string|null);
+
+                    /** MultipartCompleted object */
+                    object?: (strata.events.v1.ObjectVersionPut.$Properties|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a MultipartCompleted. */
+                type $Shape = strata.events.v1.MultipartCompleted.$Properties;
+            }
+
+            /**
+             * Properties of a MultipartAborted.
+             * @deprecated Use strata.events.v1.MultipartAborted.$Properties instead.
+             */
+            interface IMultipartAborted extends strata.events.v1.MultipartAborted.$Properties {
+            }
+
+            /** Represents a MultipartAborted. */
+            class MultipartAborted {
+
+                /**
+                 * Constructs a new MultipartAborted.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: strata.events.v1.MultipartAborted.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** MultipartAborted uploadId. */
+                uploadId: string;
+
+                /**
+                 * Encodes the specified MultipartAborted message. Does not implicitly {@link strata.events.v1.MultipartAborted.verify|verify} messages.
+                 * @param message MultipartAborted message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: strata.events.v1.MultipartAborted.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a MultipartAborted message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {strata.events.v1.MultipartAborted & strata.events.v1.MultipartAborted.$Shape} MultipartAborted
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): strata.events.v1.MultipartAborted & strata.events.v1.MultipartAborted.$Shape;
+
+                /**
+                 * Gets the type url for MultipartAborted
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace MultipartAborted {
+
+                /** Properties of a MultipartAborted. */
+                interface $Properties {
+
+                    /** MultipartAborted uploadId */
+                    uploadId?: (string|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a MultipartAborted. */
+                type $Shape = strata.events.v1.MultipartAborted.$Properties;
+            }
+
+            /**
+             * Properties of a ShardCorrupted.
+             * @deprecated Use strata.events.v1.ShardCorrupted.$Properties instead.
+             */
+            interface IShardCorrupted extends strata.events.v1.ShardCorrupted.$Properties {
+            }
+
+            /** Represents a ShardCorrupted. */
+            class ShardCorrupted {
+
+                /**
+                 * Constructs a new ShardCorrupted.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: strata.events.v1.ShardCorrupted.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** ShardCorrupted shardId. */
+                shardId: Uint8Array;
+
+                /** ShardCorrupted nodeId. */
+                nodeId: string;
+
+                /** ShardCorrupted detail. */
+                detail: string;
+
+                /**
+                 * Encodes the specified ShardCorrupted message. Does not implicitly {@link strata.events.v1.ShardCorrupted.verify|verify} messages.
+                 * @param message ShardCorrupted message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: strata.events.v1.ShardCorrupted.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a ShardCorrupted message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {strata.events.v1.ShardCorrupted & strata.events.v1.ShardCorrupted.$Shape} ShardCorrupted
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): strata.events.v1.ShardCorrupted & strata.events.v1.ShardCorrupted.$Shape;
+
+                /**
+                 * Gets the type url for ShardCorrupted
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace ShardCorrupted {
+
+                /** Properties of a ShardCorrupted. */
+                interface $Properties {
+
+                    /** ShardCorrupted shardId */
+                    shardId?: (Uint8Array|null);
+
+                    /** ShardCorrupted nodeId */
+                    nodeId?: (string|null);
+
+                    /** ShardCorrupted detail */
+                    detail?: (string|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a ShardCorrupted. */
+                type $Shape = strata.events.v1.ShardCorrupted.$Properties;
+            }
+
+            /**
+             * Properties of a ShardRepaired.
+             * @deprecated Use strata.events.v1.ShardRepaired.$Properties instead.
+             */
+            interface IShardRepaired extends strata.events.v1.ShardRepaired.$Properties {
+            }
+
+            /** Represents a ShardRepaired. */
+            class ShardRepaired {
+
+                /**
+                 * Constructs a new ShardRepaired.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: strata.events.v1.ShardRepaired.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** ShardRepaired shardId. */
+                shardId: Uint8Array;
+
+                /** ShardRepaired nodeId. */
+                nodeId: string;
+
+                /** ShardRepaired sourceNodeId. */
+                sourceNodeId: string;
+
+                /**
+                 * Encodes the specified ShardRepaired message. Does not implicitly {@link strata.events.v1.ShardRepaired.verify|verify} messages.
+                 * @param message ShardRepaired message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: strata.events.v1.ShardRepaired.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a ShardRepaired message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {strata.events.v1.ShardRepaired & strata.events.v1.ShardRepaired.$Shape} ShardRepaired
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): strata.events.v1.ShardRepaired & strata.events.v1.ShardRepaired.$Shape;
+
+                /**
+                 * Gets the type url for ShardRepaired
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace ShardRepaired {
+
+                /** Properties of a ShardRepaired. */
+                interface $Properties {
+
+                    /** ShardRepaired shardId */
+                    shardId?: (Uint8Array|null);
+
+                    /** ShardRepaired nodeId */
+                    nodeId?: (string|null);
+
+                    /** ShardRepaired sourceNodeId */
+                    sourceNodeId?: (string|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a ShardRepaired. */
+                type $Shape = strata.events.v1.ShardRepaired.$Properties;
             }
 
             /**

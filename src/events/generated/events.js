@@ -55,7 +55,14 @@ export const strata = $root.strata = (() => {
                  * @property {strata.events.v1.ObjectVersionPut.$Properties|null} [objectVersionPut] Envelope objectVersionPut
                  * @property {strata.events.v1.ObjectDeleted.$Properties|null} [objectDeleted] Envelope objectDeleted
                  * @property {strata.events.v1.DeleteMarkerPut.$Properties|null} [deleteMarkerPut] Envelope deleteMarkerPut
-                 * @property {"bucketCreated"|"bucketDeleted"|"objectVersionPut"|"objectDeleted"|"deleteMarkerPut"} [body] Envelope body
+                 * @property {strata.events.v1.BucketVersioningConfigured.$Properties|null} [bucketVersioningConfigured] Envelope bucketVersioningConfigured
+                 * @property {strata.events.v1.MultipartUploadCreated.$Properties|null} [multipartUploadCreated] Envelope multipartUploadCreated
+                 * @property {strata.events.v1.PartUploaded.$Properties|null} [partUploaded] Envelope partUploaded
+                 * @property {strata.events.v1.MultipartCompleted.$Properties|null} [multipartCompleted] Envelope multipartCompleted
+                 * @property {strata.events.v1.MultipartAborted.$Properties|null} [multipartAborted] Envelope multipartAborted
+                 * @property {strata.events.v1.ShardCorrupted.$Properties|null} [shardCorrupted] Envelope shardCorrupted
+                 * @property {strata.events.v1.ShardRepaired.$Properties|null} [shardRepaired] Envelope shardRepaired
+                 * @property {"bucketCreated"|"bucketDeleted"|"objectVersionPut"|"objectDeleted"|"deleteMarkerPut"|"bucketVersioningConfigured"|"multipartUploadCreated"|"partUploaded"|"multipartCompleted"|"multipartAborted"|"shardCorrupted"|"shardRepaired"} [body] Envelope body
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -84,9 +91,16 @@ export const strata = $root.strata = (() => {
                  *   objectVersionPut?: strata.events.v1.ObjectVersionPut.$Shape|null;
                  *   objectDeleted?: strata.events.v1.ObjectDeleted.$Shape|null;
                  *   deleteMarkerPut?: strata.events.v1.DeleteMarkerPut.$Shape|null;
+                 *   bucketVersioningConfigured?: strata.events.v1.BucketVersioningConfigured.$Shape|null;
+                 *   multipartUploadCreated?: strata.events.v1.MultipartUploadCreated.$Shape|null;
+                 *   partUploaded?: strata.events.v1.PartUploaded.$Shape|null;
+                 *   multipartCompleted?: strata.events.v1.MultipartCompleted.$Shape|null;
+                 *   multipartAborted?: strata.events.v1.MultipartAborted.$Shape|null;
+                 *   shardCorrupted?: strata.events.v1.ShardCorrupted.$Shape|null;
+                 *   shardRepaired?: strata.events.v1.ShardRepaired.$Shape|null;
                  *   $unknowns?: Array.<Uint8Array>;
                  * } & (
-                 *   ({ body?: undefined; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null }|{ body?: "bucketCreated"; bucketCreated: strata.events.v1.BucketCreated.$Shape; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null }|{ body?: "bucketDeleted"; bucketCreated?: null; bucketDeleted: strata.events.v1.BucketDeleted.$Shape; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null }|{ body?: "objectVersionPut"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut: strata.events.v1.ObjectVersionPut.$Shape; objectDeleted?: null; deleteMarkerPut?: null }|{ body?: "objectDeleted"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted: strata.events.v1.ObjectDeleted.$Shape; deleteMarkerPut?: null }|{ body?: "deleteMarkerPut"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut: strata.events.v1.DeleteMarkerPut.$Shape })
+                 *   ({ body?: undefined; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "bucketCreated"; bucketCreated: strata.events.v1.BucketCreated.$Shape; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "bucketDeleted"; bucketCreated?: null; bucketDeleted: strata.events.v1.BucketDeleted.$Shape; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "objectVersionPut"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut: strata.events.v1.ObjectVersionPut.$Shape; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "objectDeleted"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted: strata.events.v1.ObjectDeleted.$Shape; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "deleteMarkerPut"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut: strata.events.v1.DeleteMarkerPut.$Shape; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "bucketVersioningConfigured"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured: strata.events.v1.BucketVersioningConfigured.$Shape; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "multipartUploadCreated"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated: strata.events.v1.MultipartUploadCreated.$Shape; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "partUploaded"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded: strata.events.v1.PartUploaded.$Shape; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "multipartCompleted"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted: strata.events.v1.MultipartCompleted.$Shape; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "multipartAborted"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted: strata.events.v1.MultipartAborted.$Shape; shardCorrupted?: null; shardRepaired?: null }|{ body?: "shardCorrupted"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted: strata.events.v1.ShardCorrupted.$Shape; shardRepaired?: null }|{ body?: "shardRepaired"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired: strata.events.v1.ShardRepaired.$Shape })
                  * )} strata.events.v1.Envelope.$Shape
                  */
 
@@ -217,17 +231,73 @@ export const strata = $root.strata = (() => {
                  */
                 Envelope.prototype.deleteMarkerPut = null;
 
+                /**
+                 * Envelope bucketVersioningConfigured.
+                 * @member {strata.events.v1.BucketVersioningConfigured.$Properties|null|undefined} bucketVersioningConfigured
+                 * @memberof strata.events.v1.Envelope
+                 * @instance
+                 */
+                Envelope.prototype.bucketVersioningConfigured = null;
+
+                /**
+                 * Envelope multipartUploadCreated.
+                 * @member {strata.events.v1.MultipartUploadCreated.$Properties|null|undefined} multipartUploadCreated
+                 * @memberof strata.events.v1.Envelope
+                 * @instance
+                 */
+                Envelope.prototype.multipartUploadCreated = null;
+
+                /**
+                 * Envelope partUploaded.
+                 * @member {strata.events.v1.PartUploaded.$Properties|null|undefined} partUploaded
+                 * @memberof strata.events.v1.Envelope
+                 * @instance
+                 */
+                Envelope.prototype.partUploaded = null;
+
+                /**
+                 * Envelope multipartCompleted.
+                 * @member {strata.events.v1.MultipartCompleted.$Properties|null|undefined} multipartCompleted
+                 * @memberof strata.events.v1.Envelope
+                 * @instance
+                 */
+                Envelope.prototype.multipartCompleted = null;
+
+                /**
+                 * Envelope multipartAborted.
+                 * @member {strata.events.v1.MultipartAborted.$Properties|null|undefined} multipartAborted
+                 * @memberof strata.events.v1.Envelope
+                 * @instance
+                 */
+                Envelope.prototype.multipartAborted = null;
+
+                /**
+                 * Envelope shardCorrupted.
+                 * @member {strata.events.v1.ShardCorrupted.$Properties|null|undefined} shardCorrupted
+                 * @memberof strata.events.v1.Envelope
+                 * @instance
+                 */
+                Envelope.prototype.shardCorrupted = null;
+
+                /**
+                 * Envelope shardRepaired.
+                 * @member {strata.events.v1.ShardRepaired.$Properties|null|undefined} shardRepaired
+                 * @memberof strata.events.v1.Envelope
+                 * @instance
+                 */
+                Envelope.prototype.shardRepaired = null;
+
                 // OneOf field names bound to virtual getters and setters
                 let $oneOfFields;
 
                 /**
                  * Envelope body.
-                 * @member {"bucketCreated"|"bucketDeleted"|"objectVersionPut"|"objectDeleted"|"deleteMarkerPut"|undefined} body
+                 * @member {"bucketCreated"|"bucketDeleted"|"objectVersionPut"|"objectDeleted"|"deleteMarkerPut"|"bucketVersioningConfigured"|"multipartUploadCreated"|"partUploaded"|"multipartCompleted"|"multipartAborted"|"shardCorrupted"|"shardRepaired"|undefined} body
                  * @memberof strata.events.v1.Envelope
                  * @instance
                  */
                 $Object.defineProperty(Envelope.prototype, "body", {
-                    get: $util.oneOfGetter($oneOfFields = ["bucketCreated", "bucketDeleted", "objectVersionPut", "objectDeleted", "deleteMarkerPut"]),
+                    get: $util.oneOfGetter($oneOfFields = ["bucketCreated", "bucketDeleted", "objectVersionPut", "objectDeleted", "deleteMarkerPut", "bucketVersioningConfigured", "multipartUploadCreated", "partUploaded", "multipartCompleted", "multipartAborted", "shardCorrupted", "shardRepaired"]),
                     set: $util.oneOfSetter($oneOfFields)
                 });
 
@@ -275,6 +345,20 @@ export const strata = $root.strata = (() => {
                         $root.strata.events.v1.ObjectDeleted.encode(message.objectDeleted, writer.uint32(/* id 23, wireType 2 =*/186).fork(), _depth + 1).ldelim();
                     if (message.deleteMarkerPut != null && $Object.hasOwnProperty.call(message, "deleteMarkerPut"))
                         $root.strata.events.v1.DeleteMarkerPut.encode(message.deleteMarkerPut, writer.uint32(/* id 24, wireType 2 =*/194).fork(), _depth + 1).ldelim();
+                    if (message.bucketVersioningConfigured != null && $Object.hasOwnProperty.call(message, "bucketVersioningConfigured"))
+                        $root.strata.events.v1.BucketVersioningConfigured.encode(message.bucketVersioningConfigured, writer.uint32(/* id 25, wireType 2 =*/202).fork(), _depth + 1).ldelim();
+                    if (message.multipartUploadCreated != null && $Object.hasOwnProperty.call(message, "multipartUploadCreated"))
+                        $root.strata.events.v1.MultipartUploadCreated.encode(message.multipartUploadCreated, writer.uint32(/* id 30, wireType 2 =*/242).fork(), _depth + 1).ldelim();
+                    if (message.partUploaded != null && $Object.hasOwnProperty.call(message, "partUploaded"))
+                        $root.strata.events.v1.PartUploaded.encode(message.partUploaded, writer.uint32(/* id 31, wireType 2 =*/250).fork(), _depth + 1).ldelim();
+                    if (message.multipartCompleted != null && $Object.hasOwnProperty.call(message, "multipartCompleted"))
+                        $root.strata.events.v1.MultipartCompleted.encode(message.multipartCompleted, writer.uint32(/* id 32, wireType 2 =*/258).fork(), _depth + 1).ldelim();
+                    if (message.multipartAborted != null && $Object.hasOwnProperty.call(message, "multipartAborted"))
+                        $root.strata.events.v1.MultipartAborted.encode(message.multipartAborted, writer.uint32(/* id 33, wireType 2 =*/266).fork(), _depth + 1).ldelim();
+                    if (message.shardCorrupted != null && $Object.hasOwnProperty.call(message, "shardCorrupted"))
+                        $root.strata.events.v1.ShardCorrupted.encode(message.shardCorrupted, writer.uint32(/* id 40, wireType 2 =*/322).fork(), _depth + 1).ldelim();
+                    if (message.shardRepaired != null && $Object.hasOwnProperty.call(message, "shardRepaired"))
+                        $root.strata.events.v1.ShardRepaired.encode(message.shardRepaired, writer.uint32(/* id 41, wireType 2 =*/330).fork(), _depth + 1).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -433,6 +517,55 @@ export const strata = $root.strata = (() => {
                                     break;
                                 message.deleteMarkerPut = $root.strata.events.v1.DeleteMarkerPut.decode(reader, reader.size(), $undefined, _depth + 1, message.deleteMarkerPut);
                                 message.body = "deleteMarkerPut";
+                                continue;
+                            }
+                        case 25: {
+                                if (wireType !== 2)
+                                    break;
+                                message.bucketVersioningConfigured = $root.strata.events.v1.BucketVersioningConfigured.decode(reader, reader.size(), $undefined, _depth + 1, message.bucketVersioningConfigured);
+                                message.body = "bucketVersioningConfigured";
+                                continue;
+                            }
+                        case 30: {
+                                if (wireType !== 2)
+                                    break;
+                                message.multipartUploadCreated = $root.strata.events.v1.MultipartUploadCreated.decode(reader, reader.size(), $undefined, _depth + 1, message.multipartUploadCreated);
+                                message.body = "multipartUploadCreated";
+                                continue;
+                            }
+                        case 31: {
+                                if (wireType !== 2)
+                                    break;
+                                message.partUploaded = $root.strata.events.v1.PartUploaded.decode(reader, reader.size(), $undefined, _depth + 1, message.partUploaded);
+                                message.body = "partUploaded";
+                                continue;
+                            }
+                        case 32: {
+                                if (wireType !== 2)
+                                    break;
+                                message.multipartCompleted = $root.strata.events.v1.MultipartCompleted.decode(reader, reader.size(), $undefined, _depth + 1, message.multipartCompleted);
+                                message.body = "multipartCompleted";
+                                continue;
+                            }
+                        case 33: {
+                                if (wireType !== 2)
+                                    break;
+                                message.multipartAborted = $root.strata.events.v1.MultipartAborted.decode(reader, reader.size(), $undefined, _depth + 1, message.multipartAborted);
+                                message.body = "multipartAborted";
+                                continue;
+                            }
+                        case 40: {
+                                if (wireType !== 2)
+                                    break;
+                                message.shardCorrupted = $root.strata.events.v1.ShardCorrupted.decode(reader, reader.size(), $undefined, _depth + 1, message.shardCorrupted);
+                                message.body = "shardCorrupted";
+                                continue;
+                            }
+                        case 41: {
+                                if (wireType !== 2)
+                                    break;
+                                message.shardRepaired = $root.strata.events.v1.ShardRepaired.decode(reader, reader.size(), $undefined, _depth + 1, message.shardRepaired);
+                                message.body = "shardRepaired";
                                 continue;
                             }
                         }
@@ -1205,6 +1338,7 @@ export const strata = $root.strata = (() => {
                  * @property {Uint8Array|null} [inlineData] ObjectVersionPut inlineData
                  * @property {Array.<strata.events.v1.Checksum.$Properties>|null} [checksums] ObjectVersionPut checksums
                  * @property {string|null} [storageClass] ObjectVersionPut storageClass
+                 * @property {Array.<strata.events.v1.ObjectPart.$Properties>|null} [parts] ObjectVersionPut parts
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -1233,6 +1367,7 @@ export const strata = $root.strata = (() => {
                     this.userMetadata = {};
                     this.shards = [];
                     this.checksums = [];
+                    this.parts = [];
                     if (properties)
                         for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -1344,6 +1479,14 @@ export const strata = $root.strata = (() => {
                 ObjectVersionPut.prototype.storageClass = "";
 
                 /**
+                 * ObjectVersionPut parts.
+                 * @member {Array.<strata.events.v1.ObjectPart.$Properties>} parts
+                 * @memberof strata.events.v1.ObjectVersionPut
+                 * @instance
+                 */
+                ObjectVersionPut.prototype.parts = $util.emptyArray;
+
+                /**
                  * Encodes the specified ObjectVersionPut message. Does not implicitly {@link strata.events.v1.ObjectVersionPut.verify|verify} messages.
                  * @function encode
                  * @memberof strata.events.v1.ObjectVersionPut
@@ -1388,6 +1531,9 @@ export const strata = $root.strata = (() => {
                             $root.strata.events.v1.Checksum.encode(message.checksums[i], writer.uint32(/* id 12, wireType 2 =*/98).fork(), _depth + 1).ldelim();
                     if (message.storageClass != null && $Object.hasOwnProperty.call(message, "storageClass") && message.storageClass !== "")
                         writer.uint32(/* id 13, wireType 2 =*/106).string(message.storageClass);
+                    if (message.parts != null && message.parts.length)
+                        for (let i = 0; i < message.parts.length; ++i)
+                            $root.strata.events.v1.ObjectPart.encode(message.parts[i], writer.uint32(/* id 14, wireType 2 =*/114).fork(), _depth + 1).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -1574,6 +1720,14 @@ export const strata = $root.strata = (() => {
                                     delete message.storageClass;
                                 continue;
                             }
+                        case 14: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.parts && message.parts.length))
+                                    message.parts = [];
+                                message.parts.push($root.strata.events.v1.ObjectPart.decode(reader, reader.size(), $undefined, _depth + 1));
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -1606,6 +1760,1862 @@ export const strata = $root.strata = (() => {
                 };
 
                 return ObjectVersionPut;
+            })();
+
+            v1.ObjectPart = (function() {
+
+                /**
+                 * Properties of an ObjectPart.
+                 * @typedef {Object} strata.events.v1.ObjectPart.$Properties
+                 * @property {number|null} [partNumber] ObjectPart partNumber
+                 * @property {number|null} [size] ObjectPart size
+                 * @property {string|null} [etag] ObjectPart etag
+                 * @property {number|null} [objectOffset] ObjectPart objectOffset
+                 * @property {Array.<strata.events.v1.Checksum.$Properties>|null} [checksums] ObjectPart checksums
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of an ObjectPart.
+                 * @memberof strata.events.v1
+                 * @interface IObjectPart
+                 * @augments strata.events.v1.ObjectPart.$Properties
+                 * @deprecated Use strata.events.v1.ObjectPart.$Properties instead.
+                 */
+
+                /**
+                 * Shape of an ObjectPart.
+                 * @typedef {strata.events.v1.ObjectPart.$Properties} strata.events.v1.ObjectPart.$Shape
+                 */
+
+                /**
+                 * Constructs a new ObjectPart.
+                 * @memberof strata.events.v1
+                 * @classdesc Represents an ObjectPart.
+                 * @constructor
+                 * @param {strata.events.v1.ObjectPart.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const ObjectPart = function (properties) {
+                    this.checksums = [];
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * ObjectPart partNumber.
+                 * @member {number} partNumber
+                 * @memberof strata.events.v1.ObjectPart
+                 * @instance
+                 */
+                ObjectPart.prototype.partNumber = 0;
+
+                /**
+                 * ObjectPart size.
+                 * @member {number} size
+                 * @memberof strata.events.v1.ObjectPart
+                 * @instance
+                 */
+                ObjectPart.prototype.size = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * ObjectPart etag.
+                 * @member {string} etag
+                 * @memberof strata.events.v1.ObjectPart
+                 * @instance
+                 */
+                ObjectPart.prototype.etag = "";
+
+                /**
+                 * ObjectPart objectOffset.
+                 * @member {number} objectOffset
+                 * @memberof strata.events.v1.ObjectPart
+                 * @instance
+                 */
+                ObjectPart.prototype.objectOffset = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * ObjectPart checksums.
+                 * @member {Array.<strata.events.v1.Checksum.$Properties>} checksums
+                 * @memberof strata.events.v1.ObjectPart
+                 * @instance
+                 */
+                ObjectPart.prototype.checksums = $util.emptyArray;
+
+                /**
+                 * Encodes the specified ObjectPart message. Does not implicitly {@link strata.events.v1.ObjectPart.verify|verify} messages.
+                 * @function encode
+                 * @memberof strata.events.v1.ObjectPart
+                 * @static
+                 * @param {strata.events.v1.ObjectPart.$Properties} message ObjectPart message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                ObjectPart.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.partNumber != null && $Object.hasOwnProperty.call(message, "partNumber") && message.partNumber !== 0)
+                        writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.partNumber);
+                    if (message.size != null && $Object.hasOwnProperty.call(message, "size") && (typeof message.size === "object" ? message.size.low || message.size.high : message.size !== 0))
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.size);
+                    if (message.etag != null && $Object.hasOwnProperty.call(message, "etag") && message.etag !== "")
+                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.etag);
+                    if (message.objectOffset != null && $Object.hasOwnProperty.call(message, "objectOffset") && (typeof message.objectOffset === "object" ? message.objectOffset.low || message.objectOffset.high : message.objectOffset !== 0))
+                        writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.objectOffset);
+                    if (message.checksums != null && message.checksums.length)
+                        for (let i = 0; i < message.checksums.length; ++i)
+                            $root.strata.events.v1.Checksum.encode(message.checksums[i], writer.uint32(/* id 5, wireType 2 =*/42).fork(), _depth + 1).ldelim();
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Decodes an ObjectPart message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof strata.events.v1.ObjectPart
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {strata.events.v1.ObjectPart & strata.events.v1.ObjectPart.$Shape} ObjectPart
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                ObjectPart.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.strata.events.v1.ObjectPart();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.partNumber = value;
+                                else
+                                    delete message.partNumber;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.size = value;
+                                else
+                                    delete message.size;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.etag = value;
+                                else
+                                    delete message.etag;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.objectOffset = value;
+                                else
+                                    delete message.objectOffset;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.checksums && message.checksums.length))
+                                    message.checksums = [];
+                                message.checksums.push($root.strata.events.v1.Checksum.decode(reader, reader.size(), $undefined, _depth + 1));
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Gets the type url for ObjectPart
+                 * @function getTypeUrl
+                 * @memberof strata.events.v1.ObjectPart
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                ObjectPart.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/strata.events.v1.ObjectPart";
+                };
+
+                return ObjectPart;
+            })();
+
+            v1.ObjectHeaders = (function() {
+
+                /**
+                 * Properties of an ObjectHeaders.
+                 * @typedef {Object} strata.events.v1.ObjectHeaders.$Properties
+                 * @property {string|null} [contentType] ObjectHeaders contentType
+                 * @property {string|null} [contentEncoding] ObjectHeaders contentEncoding
+                 * @property {string|null} [contentDisposition] ObjectHeaders contentDisposition
+                 * @property {string|null} [contentLanguage] ObjectHeaders contentLanguage
+                 * @property {string|null} [cacheControl] ObjectHeaders cacheControl
+                 * @property {string|null} [expires] ObjectHeaders expires
+                 * @property {Object.<string,string>|null} [userMetadata] ObjectHeaders userMetadata
+                 * @property {string|null} [storageClass] ObjectHeaders storageClass
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of an ObjectHeaders.
+                 * @memberof strata.events.v1
+                 * @interface IObjectHeaders
+                 * @augments strata.events.v1.ObjectHeaders.$Properties
+                 * @deprecated Use strata.events.v1.ObjectHeaders.$Properties instead.
+                 */
+
+                /**
+                 * Shape of an ObjectHeaders.
+                 * @typedef {strata.events.v1.ObjectHeaders.$Properties} strata.events.v1.ObjectHeaders.$Shape
+                 */
+
+                /**
+                 * Constructs a new ObjectHeaders.
+                 * @memberof strata.events.v1
+                 * @classdesc Represents an ObjectHeaders.
+                 * @constructor
+                 * @param {strata.events.v1.ObjectHeaders.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const ObjectHeaders = function (properties) {
+                    this.userMetadata = {};
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * ObjectHeaders contentType.
+                 * @member {string} contentType
+                 * @memberof strata.events.v1.ObjectHeaders
+                 * @instance
+                 */
+                ObjectHeaders.prototype.contentType = "";
+
+                /**
+                 * ObjectHeaders contentEncoding.
+                 * @member {string} contentEncoding
+                 * @memberof strata.events.v1.ObjectHeaders
+                 * @instance
+                 */
+                ObjectHeaders.prototype.contentEncoding = "";
+
+                /**
+                 * ObjectHeaders contentDisposition.
+                 * @member {string} contentDisposition
+                 * @memberof strata.events.v1.ObjectHeaders
+                 * @instance
+                 */
+                ObjectHeaders.prototype.contentDisposition = "";
+
+                /**
+                 * ObjectHeaders contentLanguage.
+                 * @member {string} contentLanguage
+                 * @memberof strata.events.v1.ObjectHeaders
+                 * @instance
+                 */
+                ObjectHeaders.prototype.contentLanguage = "";
+
+                /**
+                 * ObjectHeaders cacheControl.
+                 * @member {string} cacheControl
+                 * @memberof strata.events.v1.ObjectHeaders
+                 * @instance
+                 */
+                ObjectHeaders.prototype.cacheControl = "";
+
+                /**
+                 * ObjectHeaders expires.
+                 * @member {string} expires
+                 * @memberof strata.events.v1.ObjectHeaders
+                 * @instance
+                 */
+                ObjectHeaders.prototype.expires = "";
+
+                /**
+                 * ObjectHeaders userMetadata.
+                 * @member {Object.<string,string>} userMetadata
+                 * @memberof strata.events.v1.ObjectHeaders
+                 * @instance
+                 */
+                ObjectHeaders.prototype.userMetadata = $util.emptyObject;
+
+                /**
+                 * ObjectHeaders storageClass.
+                 * @member {string} storageClass
+                 * @memberof strata.events.v1.ObjectHeaders
+                 * @instance
+                 */
+                ObjectHeaders.prototype.storageClass = "";
+
+                /**
+                 * Encodes the specified ObjectHeaders message. Does not implicitly {@link strata.events.v1.ObjectHeaders.verify|verify} messages.
+                 * @function encode
+                 * @memberof strata.events.v1.ObjectHeaders
+                 * @static
+                 * @param {strata.events.v1.ObjectHeaders.$Properties} message ObjectHeaders message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                ObjectHeaders.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.contentType != null && $Object.hasOwnProperty.call(message, "contentType") && message.contentType !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.contentType);
+                    if (message.contentEncoding != null && $Object.hasOwnProperty.call(message, "contentEncoding") && message.contentEncoding !== "")
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.contentEncoding);
+                    if (message.contentDisposition != null && $Object.hasOwnProperty.call(message, "contentDisposition") && message.contentDisposition !== "")
+                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.contentDisposition);
+                    if (message.contentLanguage != null && $Object.hasOwnProperty.call(message, "contentLanguage") && message.contentLanguage !== "")
+                        writer.uint32(/* id 4, wireType 2 =*/34).string(message.contentLanguage);
+                    if (message.cacheControl != null && $Object.hasOwnProperty.call(message, "cacheControl") && message.cacheControl !== "")
+                        writer.uint32(/* id 5, wireType 2 =*/42).string(message.cacheControl);
+                    if (message.expires != null && $Object.hasOwnProperty.call(message, "expires") && message.expires !== "")
+                        writer.uint32(/* id 6, wireType 2 =*/50).string(message.expires);
+                    if (message.userMetadata != null && $Object.hasOwnProperty.call(message, "userMetadata"))
+                        for (let keys = $Object.keys(message.userMetadata), i = 0; i < keys.length; ++i)
+                            writer.uint32(/* id 7, wireType 2 =*/58).fork().uint32(/* id 1, wireType 2 =*/10).string(keys[i]).uint32(/* id 2, wireType 2 =*/18).string(message.userMetadata[keys[i]]).ldelim();
+                    if (message.storageClass != null && $Object.hasOwnProperty.call(message, "storageClass") && message.storageClass !== "")
+                        writer.uint32(/* id 8, wireType 2 =*/66).string(message.storageClass);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Decodes an ObjectHeaders message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof strata.events.v1.ObjectHeaders
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {strata.events.v1.ObjectHeaders & strata.events.v1.ObjectHeaders.$Shape} ObjectHeaders
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                ObjectHeaders.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, key, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.strata.events.v1.ObjectHeaders();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.contentType = value;
+                                else
+                                    delete message.contentType;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.contentEncoding = value;
+                                else
+                                    delete message.contentEncoding;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.contentDisposition = value;
+                                else
+                                    delete message.contentDisposition;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.contentLanguage = value;
+                                else
+                                    delete message.contentLanguage;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.cacheControl = value;
+                                else
+                                    delete message.cacheControl;
+                                continue;
+                            }
+                        case 6: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.expires = value;
+                                else
+                                    delete message.expires;
+                                continue;
+                            }
+                        case 7: {
+                                if (wireType !== 2)
+                                    break;
+                                if (message.userMetadata === $util.emptyObject)
+                                    message.userMetadata = {};
+                                let end2 = reader.size() + reader.pos;
+                                if (end2 > reader.len)
+                                    throw $RangeError("index out of range");
+                                reader.len = end2;
+                                key = "";
+                                value = "";
+                                while (reader.pos < end2) {
+                                    let tag2 = reader.tag();
+                                    wireType = tag2 & 7;
+                                    switch (tag2 >>>= 3) {
+                                    case 1:
+                                        if (wireType !== 2)
+                                            break;
+                                        key = reader.stringVerify();
+                                        continue;
+                                    case 2:
+                                        if (wireType !== 2)
+                                            break;
+                                        value = reader.stringVerify();
+                                        continue;
+                                    }
+                                    reader.skipType(wireType, _depth, tag2);
+                                }
+                                if (reader.pos !== end2)
+                                    throw $RangeError("index out of range");
+                                reader.len = end;
+                                if (key === "__proto__")
+                                    $util.makeProp(message.userMetadata, key);
+                                message.userMetadata[key] = value;
+                                continue;
+                            }
+                        case 8: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.storageClass = value;
+                                else
+                                    delete message.storageClass;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Gets the type url for ObjectHeaders
+                 * @function getTypeUrl
+                 * @memberof strata.events.v1.ObjectHeaders
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                ObjectHeaders.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/strata.events.v1.ObjectHeaders";
+                };
+
+                return ObjectHeaders;
+            })();
+
+            v1.BucketVersioningConfigured = (function() {
+
+                /**
+                 * Properties of a BucketVersioningConfigured.
+                 * @typedef {Object} strata.events.v1.BucketVersioningConfigured.$Properties
+                 * @property {string|null} [status] BucketVersioningConfigured status
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a BucketVersioningConfigured.
+                 * @memberof strata.events.v1
+                 * @interface IBucketVersioningConfigured
+                 * @augments strata.events.v1.BucketVersioningConfigured.$Properties
+                 * @deprecated Use strata.events.v1.BucketVersioningConfigured.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a BucketVersioningConfigured.
+                 * @typedef {strata.events.v1.BucketVersioningConfigured.$Properties} strata.events.v1.BucketVersioningConfigured.$Shape
+                 */
+
+                /**
+                 * Constructs a new BucketVersioningConfigured.
+                 * @memberof strata.events.v1
+                 * @classdesc Represents a BucketVersioningConfigured.
+                 * @constructor
+                 * @param {strata.events.v1.BucketVersioningConfigured.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const BucketVersioningConfigured = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * BucketVersioningConfigured status.
+                 * @member {string} status
+                 * @memberof strata.events.v1.BucketVersioningConfigured
+                 * @instance
+                 */
+                BucketVersioningConfigured.prototype.status = "";
+
+                /**
+                 * Encodes the specified BucketVersioningConfigured message. Does not implicitly {@link strata.events.v1.BucketVersioningConfigured.verify|verify} messages.
+                 * @function encode
+                 * @memberof strata.events.v1.BucketVersioningConfigured
+                 * @static
+                 * @param {strata.events.v1.BucketVersioningConfigured.$Properties} message BucketVersioningConfigured message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                BucketVersioningConfigured.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.status != null && $Object.hasOwnProperty.call(message, "status") && message.status !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.status);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a BucketVersioningConfigured message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof strata.events.v1.BucketVersioningConfigured
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {strata.events.v1.BucketVersioningConfigured & strata.events.v1.BucketVersioningConfigured.$Shape} BucketVersioningConfigured
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                BucketVersioningConfigured.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.strata.events.v1.BucketVersioningConfigured();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.status = value;
+                                else
+                                    delete message.status;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Gets the type url for BucketVersioningConfigured
+                 * @function getTypeUrl
+                 * @memberof strata.events.v1.BucketVersioningConfigured
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                BucketVersioningConfigured.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/strata.events.v1.BucketVersioningConfigured";
+                };
+
+                return BucketVersioningConfigured;
+            })();
+
+            v1.MultipartUploadCreated = (function() {
+
+                /**
+                 * Properties of a MultipartUploadCreated.
+                 * @typedef {Object} strata.events.v1.MultipartUploadCreated.$Properties
+                 * @property {string|null} [uploadId] MultipartUploadCreated uploadId
+                 * @property {strata.events.v1.ObjectHeaders.$Properties|null} [headers] MultipartUploadCreated headers
+                 * @property {string|null} [checksumAlgorithm] MultipartUploadCreated checksumAlgorithm
+                 * @property {string|null} [checksumType] MultipartUploadCreated checksumType
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a MultipartUploadCreated.
+                 * @memberof strata.events.v1
+                 * @interface IMultipartUploadCreated
+                 * @augments strata.events.v1.MultipartUploadCreated.$Properties
+                 * @deprecated Use strata.events.v1.MultipartUploadCreated.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a MultipartUploadCreated.
+                 * @typedef {strata.events.v1.MultipartUploadCreated.$Properties} strata.events.v1.MultipartUploadCreated.$Shape
+                 */
+
+                /**
+                 * Constructs a new MultipartUploadCreated.
+                 * @memberof strata.events.v1
+                 * @classdesc Represents a MultipartUploadCreated.
+                 * @constructor
+                 * @param {strata.events.v1.MultipartUploadCreated.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const MultipartUploadCreated = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * MultipartUploadCreated uploadId.
+                 * @member {string} uploadId
+                 * @memberof strata.events.v1.MultipartUploadCreated
+                 * @instance
+                 */
+                MultipartUploadCreated.prototype.uploadId = "";
+
+                /**
+                 * MultipartUploadCreated headers.
+                 * @member {strata.events.v1.ObjectHeaders.$Properties|null|undefined} headers
+                 * @memberof strata.events.v1.MultipartUploadCreated
+                 * @instance
+                 */
+                MultipartUploadCreated.prototype.headers = null;
+
+                /**
+                 * MultipartUploadCreated checksumAlgorithm.
+                 * @member {string} checksumAlgorithm
+                 * @memberof strata.events.v1.MultipartUploadCreated
+                 * @instance
+                 */
+                MultipartUploadCreated.prototype.checksumAlgorithm = "";
+
+                /**
+                 * MultipartUploadCreated checksumType.
+                 * @member {string} checksumType
+                 * @memberof strata.events.v1.MultipartUploadCreated
+                 * @instance
+                 */
+                MultipartUploadCreated.prototype.checksumType = "";
+
+                /**
+                 * Encodes the specified MultipartUploadCreated message. Does not implicitly {@link strata.events.v1.MultipartUploadCreated.verify|verify} messages.
+                 * @function encode
+                 * @memberof strata.events.v1.MultipartUploadCreated
+                 * @static
+                 * @param {strata.events.v1.MultipartUploadCreated.$Properties} message MultipartUploadCreated message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                MultipartUploadCreated.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.uploadId != null && $Object.hasOwnProperty.call(message, "uploadId") && message.uploadId !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.uploadId);
+                    if (message.headers != null && $Object.hasOwnProperty.call(message, "headers"))
+                        $root.strata.events.v1.ObjectHeaders.encode(message.headers, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                    if (message.checksumAlgorithm != null && $Object.hasOwnProperty.call(message, "checksumAlgorithm") && message.checksumAlgorithm !== "")
+                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.checksumAlgorithm);
+                    if (message.checksumType != null && $Object.hasOwnProperty.call(message, "checksumType") && message.checksumType !== "")
+                        writer.uint32(/* id 4, wireType 2 =*/34).string(message.checksumType);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a MultipartUploadCreated message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof strata.events.v1.MultipartUploadCreated
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {strata.events.v1.MultipartUploadCreated & strata.events.v1.MultipartUploadCreated.$Shape} MultipartUploadCreated
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                MultipartUploadCreated.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.strata.events.v1.MultipartUploadCreated();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.uploadId = value;
+                                else
+                                    delete message.uploadId;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                message.headers = $root.strata.events.v1.ObjectHeaders.decode(reader, reader.size(), $undefined, _depth + 1, message.headers);
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.checksumAlgorithm = value;
+                                else
+                                    delete message.checksumAlgorithm;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.checksumType = value;
+                                else
+                                    delete message.checksumType;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Gets the type url for MultipartUploadCreated
+                 * @function getTypeUrl
+                 * @memberof strata.events.v1.MultipartUploadCreated
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                MultipartUploadCreated.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/strata.events.v1.MultipartUploadCreated";
+                };
+
+                return MultipartUploadCreated;
+            })();
+
+            v1.PartUploaded = (function() {
+
+                /**
+                 * Properties of a PartUploaded.
+                 * @typedef {Object} strata.events.v1.PartUploaded.$Properties
+                 * @property {string|null} [uploadId] PartUploaded uploadId
+                 * @property {number|null} [partNumber] PartUploaded partNumber
+                 * @property {number|null} [size] PartUploaded size
+                 * @property {string|null} [etag] PartUploaded etag
+                 * @property {Array.<strata.events.v1.ShardRef.$Properties>|null} [shards] PartUploaded shards
+                 * @property {Array.<strata.events.v1.Checksum.$Properties>|null} [checksums] PartUploaded checksums
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a PartUploaded.
+                 * @memberof strata.events.v1
+                 * @interface IPartUploaded
+                 * @augments strata.events.v1.PartUploaded.$Properties
+                 * @deprecated Use strata.events.v1.PartUploaded.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a PartUploaded.
+                 * @typedef {strata.events.v1.PartUploaded.$Properties} strata.events.v1.PartUploaded.$Shape
+                 */
+
+                /**
+                 * Constructs a new PartUploaded.
+                 * @memberof strata.events.v1
+                 * @classdesc Represents a PartUploaded.
+                 * @constructor
+                 * @param {strata.events.v1.PartUploaded.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const PartUploaded = function (properties) {
+                    this.shards = [];
+                    this.checksums = [];
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * PartUploaded uploadId.
+                 * @member {string} uploadId
+                 * @memberof strata.events.v1.PartUploaded
+                 * @instance
+                 */
+                PartUploaded.prototype.uploadId = "";
+
+                /**
+                 * PartUploaded partNumber.
+                 * @member {number} partNumber
+                 * @memberof strata.events.v1.PartUploaded
+                 * @instance
+                 */
+                PartUploaded.prototype.partNumber = 0;
+
+                /**
+                 * PartUploaded size.
+                 * @member {number} size
+                 * @memberof strata.events.v1.PartUploaded
+                 * @instance
+                 */
+                PartUploaded.prototype.size = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * PartUploaded etag.
+                 * @member {string} etag
+                 * @memberof strata.events.v1.PartUploaded
+                 * @instance
+                 */
+                PartUploaded.prototype.etag = "";
+
+                /**
+                 * PartUploaded shards.
+                 * @member {Array.<strata.events.v1.ShardRef.$Properties>} shards
+                 * @memberof strata.events.v1.PartUploaded
+                 * @instance
+                 */
+                PartUploaded.prototype.shards = $util.emptyArray;
+
+                /**
+                 * PartUploaded checksums.
+                 * @member {Array.<strata.events.v1.Checksum.$Properties>} checksums
+                 * @memberof strata.events.v1.PartUploaded
+                 * @instance
+                 */
+                PartUploaded.prototype.checksums = $util.emptyArray;
+
+                /**
+                 * Encodes the specified PartUploaded message. Does not implicitly {@link strata.events.v1.PartUploaded.verify|verify} messages.
+                 * @function encode
+                 * @memberof strata.events.v1.PartUploaded
+                 * @static
+                 * @param {strata.events.v1.PartUploaded.$Properties} message PartUploaded message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                PartUploaded.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.uploadId != null && $Object.hasOwnProperty.call(message, "uploadId") && message.uploadId !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.uploadId);
+                    if (message.partNumber != null && $Object.hasOwnProperty.call(message, "partNumber") && message.partNumber !== 0)
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.partNumber);
+                    if (message.size != null && $Object.hasOwnProperty.call(message, "size") && (typeof message.size === "object" ? message.size.low || message.size.high : message.size !== 0))
+                        writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.size);
+                    if (message.etag != null && $Object.hasOwnProperty.call(message, "etag") && message.etag !== "")
+                        writer.uint32(/* id 4, wireType 2 =*/34).string(message.etag);
+                    if (message.shards != null && message.shards.length)
+                        for (let i = 0; i < message.shards.length; ++i)
+                            $root.strata.events.v1.ShardRef.encode(message.shards[i], writer.uint32(/* id 5, wireType 2 =*/42).fork(), _depth + 1).ldelim();
+                    if (message.checksums != null && message.checksums.length)
+                        for (let i = 0; i < message.checksums.length; ++i)
+                            $root.strata.events.v1.Checksum.encode(message.checksums[i], writer.uint32(/* id 6, wireType 2 =*/50).fork(), _depth + 1).ldelim();
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a PartUploaded message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof strata.events.v1.PartUploaded
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {strata.events.v1.PartUploaded & strata.events.v1.PartUploaded.$Shape} PartUploaded
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                PartUploaded.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.strata.events.v1.PartUploaded();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.uploadId = value;
+                                else
+                                    delete message.uploadId;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.partNumber = value;
+                                else
+                                    delete message.partNumber;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.size = value;
+                                else
+                                    delete message.size;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.etag = value;
+                                else
+                                    delete message.etag;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.shards && message.shards.length))
+                                    message.shards = [];
+                                message.shards.push($root.strata.events.v1.ShardRef.decode(reader, reader.size(), $undefined, _depth + 1));
+                                continue;
+                            }
+                        case 6: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.checksums && message.checksums.length))
+                                    message.checksums = [];
+                                message.checksums.push($root.strata.events.v1.Checksum.decode(reader, reader.size(), $undefined, _depth + 1));
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Gets the type url for PartUploaded
+                 * @function getTypeUrl
+                 * @memberof strata.events.v1.PartUploaded
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                PartUploaded.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/strata.events.v1.PartUploaded";
+                };
+
+                return PartUploaded;
+            })();
+
+            v1.MultipartCompleted = (function() {
+
+                /**
+                 * Properties of a MultipartCompleted.
+                 * @typedef {Object} strata.events.v1.MultipartCompleted.$Properties
+                 * @property {string|null} [uploadId] MultipartCompleted uploadId
+                 * @property {strata.events.v1.ObjectVersionPut.$Properties|null} [object] MultipartCompleted object
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a MultipartCompleted.
+                 * @memberof strata.events.v1
+                 * @interface IMultipartCompleted
+                 * @augments strata.events.v1.MultipartCompleted.$Properties
+                 * @deprecated Use strata.events.v1.MultipartCompleted.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a MultipartCompleted.
+                 * @typedef {strata.events.v1.MultipartCompleted.$Properties} strata.events.v1.MultipartCompleted.$Shape
+                 */
+
+                /**
+                 * Constructs a new MultipartCompleted.
+                 * @memberof strata.events.v1
+                 * @classdesc Represents a MultipartCompleted.
+                 * @constructor
+                 * @param {strata.events.v1.MultipartCompleted.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const MultipartCompleted = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * MultipartCompleted uploadId.
+                 * @member {string} uploadId
+                 * @memberof strata.events.v1.MultipartCompleted
+                 * @instance
+                 */
+                MultipartCompleted.prototype.uploadId = "";
+
+                /**
+                 * MultipartCompleted object.
+                 * @member {strata.events.v1.ObjectVersionPut.$Properties|null|undefined} object
+                 * @memberof strata.events.v1.MultipartCompleted
+                 * @instance
+                 */
+                MultipartCompleted.prototype.object = null;
+
+                /**
+                 * Encodes the specified MultipartCompleted message. Does not implicitly {@link strata.events.v1.MultipartCompleted.verify|verify} messages.
+                 * @function encode
+                 * @memberof strata.events.v1.MultipartCompleted
+                 * @static
+                 * @param {strata.events.v1.MultipartCompleted.$Properties} message MultipartCompleted message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                MultipartCompleted.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.uploadId != null && $Object.hasOwnProperty.call(message, "uploadId") && message.uploadId !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.uploadId);
+                    if (message.object != null && $Object.hasOwnProperty.call(message, "object"))
+                        $root.strata.events.v1.ObjectVersionPut.encode(message.object, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a MultipartCompleted message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof strata.events.v1.MultipartCompleted
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {strata.events.v1.MultipartCompleted & strata.events.v1.MultipartCompleted.$Shape} MultipartCompleted
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                MultipartCompleted.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.strata.events.v1.MultipartCompleted();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.uploadId = value;
+                                else
+                                    delete message.uploadId;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                message.object = $root.strata.events.v1.ObjectVersionPut.decode(reader, reader.size(), $undefined, _depth + 1, message.object);
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Gets the type url for MultipartCompleted
+                 * @function getTypeUrl
+                 * @memberof strata.events.v1.MultipartCompleted
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                MultipartCompleted.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/strata.events.v1.MultipartCompleted";
+                };
+
+                return MultipartCompleted;
+            })();
+
+            v1.MultipartAborted = (function() {
+
+                /**
+                 * Properties of a MultipartAborted.
+                 * @typedef {Object} strata.events.v1.MultipartAborted.$Properties
+                 * @property {string|null} [uploadId] MultipartAborted uploadId
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a MultipartAborted.
+                 * @memberof strata.events.v1
+                 * @interface IMultipartAborted
+                 * @augments strata.events.v1.MultipartAborted.$Properties
+                 * @deprecated Use strata.events.v1.MultipartAborted.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a MultipartAborted.
+                 * @typedef {strata.events.v1.MultipartAborted.$Properties} strata.events.v1.MultipartAborted.$Shape
+                 */
+
+                /**
+                 * Constructs a new MultipartAborted.
+                 * @memberof strata.events.v1
+                 * @classdesc Represents a MultipartAborted.
+                 * @constructor
+                 * @param {strata.events.v1.MultipartAborted.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const MultipartAborted = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * MultipartAborted uploadId.
+                 * @member {string} uploadId
+                 * @memberof strata.events.v1.MultipartAborted
+                 * @instance
+                 */
+                MultipartAborted.prototype.uploadId = "";
+
+                /**
+                 * Encodes the specified MultipartAborted message. Does not implicitly {@link strata.events.v1.MultipartAborted.verify|verify} messages.
+                 * @function encode
+                 * @memberof strata.events.v1.MultipartAborted
+                 * @static
+                 * @param {strata.events.v1.MultipartAborted.$Properties} message MultipartAborted message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                MultipartAborted.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.uploadId != null && $Object.hasOwnProperty.call(message, "uploadId") && message.uploadId !== "")
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.uploadId);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a MultipartAborted message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof strata.events.v1.MultipartAborted
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {strata.events.v1.MultipartAborted & strata.events.v1.MultipartAborted.$Shape} MultipartAborted
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                MultipartAborted.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.strata.events.v1.MultipartAborted();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.uploadId = value;
+                                else
+                                    delete message.uploadId;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Gets the type url for MultipartAborted
+                 * @function getTypeUrl
+                 * @memberof strata.events.v1.MultipartAborted
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                MultipartAborted.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/strata.events.v1.MultipartAborted";
+                };
+
+                return MultipartAborted;
+            })();
+
+            v1.ShardCorrupted = (function() {
+
+                /**
+                 * Properties of a ShardCorrupted.
+                 * @typedef {Object} strata.events.v1.ShardCorrupted.$Properties
+                 * @property {Uint8Array|null} [shardId] ShardCorrupted shardId
+                 * @property {string|null} [nodeId] ShardCorrupted nodeId
+                 * @property {string|null} [detail] ShardCorrupted detail
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a ShardCorrupted.
+                 * @memberof strata.events.v1
+                 * @interface IShardCorrupted
+                 * @augments strata.events.v1.ShardCorrupted.$Properties
+                 * @deprecated Use strata.events.v1.ShardCorrupted.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a ShardCorrupted.
+                 * @typedef {strata.events.v1.ShardCorrupted.$Properties} strata.events.v1.ShardCorrupted.$Shape
+                 */
+
+                /**
+                 * Constructs a new ShardCorrupted.
+                 * @memberof strata.events.v1
+                 * @classdesc Represents a ShardCorrupted.
+                 * @constructor
+                 * @param {strata.events.v1.ShardCorrupted.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const ShardCorrupted = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * ShardCorrupted shardId.
+                 * @member {Uint8Array} shardId
+                 * @memberof strata.events.v1.ShardCorrupted
+                 * @instance
+                 */
+                ShardCorrupted.prototype.shardId = $util.newBuffer([]);
+
+                /**
+                 * ShardCorrupted nodeId.
+                 * @member {string} nodeId
+                 * @memberof strata.events.v1.ShardCorrupted
+                 * @instance
+                 */
+                ShardCorrupted.prototype.nodeId = "";
+
+                /**
+                 * ShardCorrupted detail.
+                 * @member {string} detail
+                 * @memberof strata.events.v1.ShardCorrupted
+                 * @instance
+                 */
+                ShardCorrupted.prototype.detail = "";
+
+                /**
+                 * Encodes the specified ShardCorrupted message. Does not implicitly {@link strata.events.v1.ShardCorrupted.verify|verify} messages.
+                 * @function encode
+                 * @memberof strata.events.v1.ShardCorrupted
+                 * @static
+                 * @param {strata.events.v1.ShardCorrupted.$Properties} message ShardCorrupted message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                ShardCorrupted.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.shardId != null && $Object.hasOwnProperty.call(message, "shardId") && message.shardId.length)
+                        writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.shardId);
+                    if (message.nodeId != null && $Object.hasOwnProperty.call(message, "nodeId") && message.nodeId !== "")
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.nodeId);
+                    if (message.detail != null && $Object.hasOwnProperty.call(message, "detail") && message.detail !== "")
+                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.detail);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a ShardCorrupted message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof strata.events.v1.ShardCorrupted
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {strata.events.v1.ShardCorrupted & strata.events.v1.ShardCorrupted.$Shape} ShardCorrupted
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                ShardCorrupted.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.strata.events.v1.ShardCorrupted();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.shardId = value;
+                                else
+                                    delete message.shardId;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.nodeId = value;
+                                else
+                                    delete message.nodeId;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.detail = value;
+                                else
+                                    delete message.detail;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Gets the type url for ShardCorrupted
+                 * @function getTypeUrl
+                 * @memberof strata.events.v1.ShardCorrupted
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                ShardCorrupted.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/strata.events.v1.ShardCorrupted";
+                };
+
+                return ShardCorrupted;
+            })();
+
+            v1.ShardRepaired = (function() {
+
+                /**
+                 * Properties of a ShardRepaired.
+                 * @typedef {Object} strata.events.v1.ShardRepaired.$Properties
+                 * @property {Uint8Array|null} [shardId] ShardRepaired shardId
+                 * @property {string|null} [nodeId] ShardRepaired nodeId
+                 * @property {string|null} [sourceNodeId] ShardRepaired sourceNodeId
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a ShardRepaired.
+                 * @memberof strata.events.v1
+                 * @interface IShardRepaired
+                 * @augments strata.events.v1.ShardRepaired.$Properties
+                 * @deprecated Use strata.events.v1.ShardRepaired.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a ShardRepaired.
+                 * @typedef {strata.events.v1.ShardRepaired.$Properties} strata.events.v1.ShardRepaired.$Shape
+                 */
+
+                /**
+                 * Constructs a new ShardRepaired.
+                 * @memberof strata.events.v1
+                 * @classdesc Represents a ShardRepaired.
+                 * @constructor
+                 * @param {strata.events.v1.ShardRepaired.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const ShardRepaired = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * ShardRepaired shardId.
+                 * @member {Uint8Array} shardId
+                 * @memberof strata.events.v1.ShardRepaired
+                 * @instance
+                 */
+                ShardRepaired.prototype.shardId = $util.newBuffer([]);
+
+                /**
+                 * ShardRepaired nodeId.
+                 * @member {string} nodeId
+                 * @memberof strata.events.v1.ShardRepaired
+                 * @instance
+                 */
+                ShardRepaired.prototype.nodeId = "";
+
+                /**
+                 * ShardRepaired sourceNodeId.
+                 * @member {string} sourceNodeId
+                 * @memberof strata.events.v1.ShardRepaired
+                 * @instance
+                 */
+                ShardRepaired.prototype.sourceNodeId = "";
+
+                /**
+                 * Encodes the specified ShardRepaired message. Does not implicitly {@link strata.events.v1.ShardRepaired.verify|verify} messages.
+                 * @function encode
+                 * @memberof strata.events.v1.ShardRepaired
+                 * @static
+                 * @param {strata.events.v1.ShardRepaired.$Properties} message ShardRepaired message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                ShardRepaired.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.shardId != null && $Object.hasOwnProperty.call(message, "shardId") && message.shardId.length)
+                        writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.shardId);
+                    if (message.nodeId != null && $Object.hasOwnProperty.call(message, "nodeId") && message.nodeId !== "")
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.nodeId);
+                    if (message.sourceNodeId != null && $Object.hasOwnProperty.call(message, "sourceNodeId") && message.sourceNodeId !== "")
+                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.sourceNodeId);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a ShardRepaired message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof strata.events.v1.ShardRepaired
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {strata.events.v1.ShardRepaired & strata.events.v1.ShardRepaired.$Shape} ShardRepaired
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                ShardRepaired.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.strata.events.v1.ShardRepaired();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.shardId = value;
+                                else
+                                    delete message.shardId;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.nodeId = value;
+                                else
+                                    delete message.nodeId;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.sourceNodeId = value;
+                                else
+                                    delete message.sourceNodeId;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Gets the type url for ShardRepaired
+                 * @function getTypeUrl
+                 * @memberof strata.events.v1.ShardRepaired
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                ShardRepaired.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/strata.events.v1.ShardRepaired";
+                };
+
+                return ShardRepaired;
             })();
 
             v1.ObjectDeleted = (function() {
