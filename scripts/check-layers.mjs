@@ -8,12 +8,13 @@ const allowed = {
   lib: [],
   events: ['lib'],
   log: ['lib', 'events'],
-  storage: ['lib', 'events', 'log'],
-  projections: ['lib', 'events', 'log'],
-  gateway: ['lib', 'events', 'log', 'projections'],
-  s3: ['lib', 'events', 'gateway', 'projections'],
-  app: ['lib', 'events', 'log', 'storage', 'projections', 'gateway', 's3'],
-  cli: ['lib', 'events', 'log', 'storage', 'projections', 'gateway', 's3', 'app'],
+  model: ['lib', 'events'],
+  storage: ['lib', 'events', 'log', 'model'],
+  projections: ['lib', 'events', 'log', 'model'],
+  gateway: ['lib', 'events', 'log', 'model', 'projections'],
+  s3: ['lib', 'events', 'model', 'gateway', 'projections'],
+  app: ['lib', 'events', 'log', 'model', 'storage', 'projections', 'gateway', 's3'],
+  cli: ['lib', 'events', 'log', 'model', 'storage', 'projections', 'gateway', 's3', 'app'],
 };
 
 function* files(dir) {

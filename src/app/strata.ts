@@ -11,7 +11,7 @@ import { startEmbeddedNats, type EmbeddedNats } from '../log/nats-server.ts';
 import { EventLog } from '../log/publisher.ts';
 import { ensureStream } from '../log/stream.ts';
 import { Projector } from '../projections/projector.ts';
-import { ReadModelStore } from '../projections/store.ts';
+import { ReadModelStore } from '../model/store.ts';
 import { createS3Server } from '../s3/server.ts';
 import { StorageNode } from '../storage/node.ts';
 import { startNodeService } from '../storage/node-service.ts';

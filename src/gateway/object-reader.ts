@@ -5,7 +5,7 @@
  */
 import type { ShardRef } from '../events/types.ts';
 import { assert } from '../lib/assert.ts';
-import type { ObjectRecord } from '../projections/records.ts';
+import type { ObjectRecord } from '../model/records.ts';
 import type { ShardPlacement } from './types.ts';
 
 /** Yields the bytes [start, end] (inclusive) of the object. */

@@ -17,9 +17,9 @@ import { streamName } from '../events/subjects.ts';
 import type { LoggedEvent } from '../events/types.ts';
 import { assert } from '../lib/assert.ts';
 import { limits } from '../lib/limits.ts';
-import type { Outcome } from './model.ts';
-import { isNotFoundError } from './nats-errors.ts';
-import type { ReadModelStore } from './store.ts';
+import type { Outcome } from '../model/evolve.ts';
+import { isNotFoundError } from '../log/nats-errors.ts';
+import type { ReadModelStore } from '../model/store.ts';
 
 interface Waiter {
   readonly seq: number;

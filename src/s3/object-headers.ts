@@ -5,7 +5,7 @@
 import type { ObjectHeaders } from '../gateway/types.ts';
 import { checksumAlgorithmFromHeaderName, checksumDigestBytes, checksumHeaderName, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../lib/checksums.ts';
 import { limits } from '../lib/limits.ts';
-import type { ObjectRecord } from '../projections/records.ts';
+import type { ObjectRecord } from '../model/records.ts';
 import { s3Error } from './errors.ts';
 import { formatHttpDate } from './http-dates.ts';
 import { headerValue, type RequestHeaders } from './route.ts';

@@ -7,8 +7,8 @@
 import type { Database } from 'lmdb';
 import { assert } from '../../lib/assert.ts';
 import { limits } from '../../lib/limits.ts';
-import { bucketPrefixBytes, keyFromObjectKeyBytes, keySuccessor, prefixSuccessor } from '../keys.ts';
-import type { ObjectRecord } from '../records.ts';
+import { bucketPrefixBytes, keyFromObjectKeyBytes, keySuccessor, prefixSuccessor } from '../../model/keys.ts';
+import type { ObjectRecord } from '../../model/records.ts';
 
 export interface ListQuery {
   readonly bucket: string;

@@ -7,7 +7,7 @@ import { objectResponseHeaders, responseOverrides } from '../object-headers.ts';
 import { contentRange, invalidRangeError, parseRange } from '../range.ts';
 import { unwrap } from '../respond.ts';
 import { headerValue } from '../route.ts';
-import type { ObjectRecord } from '../../projections/records.ts';
+import type { ObjectRecord } from '../../model/records.ts';
 
 function lookup(ctx: RequestContext): { rec: ObjectRecord; headers: Record<string, string> } {
   const rec = unwrap(ctx.engine.getObject(ctx.bucket, ctx.key), ctx);

@@ -12,7 +12,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { assert } from '../lib/assert.ts';
 import type { LoggedEvent } from '../events/types.ts';
 import { bucketPrefixBytes, objectKeyBytes, prefixSuccessor } from './keys.ts';
-import { evolve, type ModelOp, type ModelView, type Outcome } from './model.ts';
+import { evolve, type ModelOp, type ModelView, type Outcome } from './evolve.ts';
 import type { BucketRecord, ObjectRecord } from './records.ts';
 
 /** Bump when the meaning of stored records or of `evolve` changes: the store is rebuilt. */
@@ -20,6 +20,13 @@ export const readModelVersion = 1;
 
 const checkpointKey = 'checkpoint';
 const versionKey = 'version';
+
+/**
+ * Called inside the apply transaction for every write, with the record it replaces or removes:
+ * the storage node derives shard reference counts from it (a replaced version's shards lose a
+ * reference, a new version's gain one).
+ */
+export type WriteHook = (op: ModelOp, previous: BucketRecord | ObjectRecord | undefined, event: LoggedEvent) => void;
 
 export interface AppliedEvent {
   readonly seq: number;
@@ -36,7 +43,7 @@ export class ReadModelStore implements ModelView {
   ) {}
 
   static open(path: string): ReadModelStore {
-    const root = open({ path, maxDbs: 8, mapSize: 64 * 1024 * 1024 * 1024 });
+    const root = open({ path, maxDbs: 16, mapSize: 64 * 1024 * 1024 * 1024 });
     const meta = root.openDB<unknown, string>({ name: 'meta' });
     const buckets = root.openDB<BucketRecord, string>({ name: 'buckets' });
     const objects = root.openDB<ObjectRecord, Buffer>({ name: 'objects', keyEncoding: 'binary' });
@@ -81,19 +88,43 @@ export class ReadModelStore implements ModelView {
    * Applies events (consecutive stream sequences) and the new checkpoint in one transaction.
    * Events at or below the checkpoint are skipped: a redelivery is harmless.
    */
-  async apply(events: readonly LoggedEvent[], lastSeq: number): Promise<AppliedEvent[]> {
+  async apply(events: readonly LoggedEvent[], lastSeq: number, hook?: WriteHook): Promise<AppliedEvent[]> {
     const applied: AppliedEvent[] = [];
     await this.root.transaction(() => {
       const from = this.checkpoint();
       for (const ev of events) {
         if (ev.seq <= from) continue;
         const { ops, outcome } = evolve(this, ev);
-        for (const op of ops) this.write(op);
+        for (const op of ops) {
+          hook?.(op, this.previous(op), ev);
+          this.write(op);
+        }
         applied.push({ seq: ev.seq, eventId: ev.eventId, outcome });
       }
       if (lastSeq > from) this.meta.putSync(checkpointKey, lastSeq);
     });
     return applied;
+  }
+
+  /** The record an op is about to replace or remove, if any. */
+  private previous(op: ModelOp): BucketRecord | ObjectRecord | undefined {
+    switch (op.kind) {
+      case 'put-bucket':
+        return this.bucket(op.record.name);
+      case 'del-bucket':
+        return this.bucket(op.name);
+      case 'put-object':
+      case 'del-object':
+        return this.object(op.bucket, op.key);
+    }
+  }
+
+  /**
+   * Another database in the same LMDB environment, so a consumer of the model (the storage
+   * node's shard liveness) can write its own state in the same transaction as the model.
+   */
+  extraDb<V, K extends string | Buffer>(name: string, keyEncoding?: 'binary'): Database<V, K> {
+    return this.root.openDB<V, K>({ name, ...(keyEncoding ? { keyEncoding } : {}) });
   }
 
   private write(op: ModelOp): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketPrefixBytes, keyFromObjectKeyBytes, keySuccessor, objectKeyBytes, prefixSuccessor } from '../../src/projections/keys.ts';
+import { bucketPrefixBytes, keyFromObjectKeyBytes, keySuccessor, objectKeyBytes, prefixSuccessor } from '../../src/model/keys.ts';
 
 describe('read model keys', () => {
   it('orders keys of one bucket by UTF-8 bytes, inside the bucket range', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EventBody, LoggedEvent } from '../../src/events/types.ts';
-import { evolve, type ModelOp, type ModelView } from '../../src/projections/model.ts';
-import type { BucketRecord, ObjectRecord } from '../../src/projections/records.ts';
+import { evolve, type ModelOp, type ModelView } from '../../src/model/evolve.ts';
+import type { BucketRecord, ObjectRecord } from '../../src/model/records.ts';
 
 /** A map-backed view, to drive the pure evolve step by step. */
 class MemoryModel implements ModelView {
