@@ -118,6 +118,12 @@ function decodeBody(req: IncomingMessage, auth: Extract<AuthResult, { ok: true }
 }
 
 function sendError(deps: S3ServerDeps, req: IncomingMessage, res: ServerResponse, requestId: string, resource: string, err: unknown, bodyNeverSent: boolean): void {
+  if (clientWentAway(req, err)) {
+    // The client closed the connection mid-request: nobody is left to answer, and nothing was
+    // committed (the event is published only after the whole body arrived and verified).
+    res.destroy();
+    return;
+  }
   let e: S3Error;
   if (err instanceof S3Error) {
     e = err;
@@ -146,4 +152,11 @@ function sendError(deps: S3ServerDeps, req: IncomingMessage, res: ServerResponse
     res.setHeader('Content-Length', Buffer.byteLength(body));
     res.end(body);
   }
+}
+
+function clientWentAway(req: IncomingMessage, err: unknown): boolean {
+  if (err instanceof S3Error) return false;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const message = err instanceof Error ? err.message : '';
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || message === 'aborted' || (req.destroyed && !req.complete);
 }
