@@ -9,15 +9,19 @@
 import { bucketSubject, objectSubject } from '../events/subjects.ts';
 import { nullVersionId, type EventBody, type StrataEvent } from '../events/types.ts';
 import type { Clock } from '../lib/clock.ts';
-import { newEventId } from '../lib/ids.ts';
+import { newEventId, newVersionId } from '../lib/ids.ts';
 import type { EventLog } from '../log/publisher.ts';
 import { listObjects, type ListPage, type ListQuery } from '../projections/listing/list.ts';
+import { listObjectVersions, type ListVersionsPage, type ListVersionsQuery } from '../projections/listing/list-versions.ts';
 import type { Outcome } from '../model/evolve.ts';
 import type { Projector } from '../projections/projector.ts';
 import type { BucketRecord, ObjectRecord } from '../model/records.ts';
 import type { ReadModelStore } from '../model/store.ts';
 import { readObjectRange } from './object-reader.ts';
 import { writeBody, type WriteBodyInput } from './object-writer.ts';
+import { commitToKey, hasCondition, precheckCondition, type WriteCondition } from './conditional-write.ts';
+import { copyObject, type CopiedObject, type CopyObjectInput } from './copy.ts';
+import { MultipartEngine } from './multipart.ts';
 import { fail, ok, type Actor, type ObjectHeaders, type Result, type ShardPlacement } from './types.ts';
 
 export interface EngineDeps {
@@ -33,19 +37,48 @@ export interface PutObjectInput extends WriteBodyInput {
   readonly bucket: string;
   readonly key: string;
   readonly headers: ObjectHeaders;
+  /** If-None-Match: * / If-Match (race-free across gateways; see conditional-write.ts). */
+  readonly condition?: WriteCondition;
 }
 
 export interface PutObjectOutput {
   readonly etag: string;
   readonly versionId: string;
+  /** Whether the bucket has (ever had) versioning: then the answer carries x-amz-version-id. */
+  readonly versioned: boolean;
   readonly checksum: { algorithm: string; value: string } | undefined;
 }
+
+export interface DeleteOutput {
+  readonly versioned: boolean;
+  readonly versionId?: string;
+  readonly deleteMarker?: boolean;
+}
+
+export type Lookup =
+  | { readonly kind: 'no-bucket' }
+  | { readonly kind: 'missing'; readonly versioned: boolean }
+  | { readonly kind: 'no-version'; readonly versioned: boolean }
+  | { readonly kind: 'delete-marker'; readonly versionId: string; readonly explicit: boolean; readonly versioned: boolean; readonly lastModifiedMs: number }
+  | { readonly kind: 'found'; readonly record: ObjectRecord & { readonly deleteMarker?: boolean }; readonly versioned: boolean };
 
 /** Attempts of a conditional publish whose expected sequence was overtaken by another writer. */
 const conditionalAttemptsMax = 5;
 
 export class Engine {
-  constructor(private readonly d: EngineDeps) {}
+  /** Multipart uploads (multipart.ts). */
+  readonly multipart: MultipartEngine;
+
+  constructor(private readonly d: EngineDeps) {
+    this.multipart = new MultipartEngine(d, (b) => this.versionIdFor(b));
+  }
+
+  /** CopyObject: metadata only, the new version shares the source's shards (copy.ts). */
+  async copyObject(actor: Actor, input: CopyObjectInput): Promise<Result<CopiedObject>> {
+    const bucket = await this.bucketForWrite(input.bucket);
+    if (!bucket) return fail('NoSuchBucket');
+    return copyObject(this.d, actor, input, this.versionIdFor(bucket));
+  }
 
   get placement(): ShardPlacement {
     return this.d.placement;
@@ -113,10 +146,26 @@ export class Engine {
     return fail('ServiceUnavailable', 'The bucket changed concurrently; try again.');
   }
 
+  /** The bucket, fenced on its subject when this gateway has not seen it yet. */
+  async bucketForWrite(bucket: string): Promise<BucketRecord | undefined> {
+    const known = this.d.store.bucket(bucket);
+    if (known) return known;
+    await this.fence(bucketSubject(bucket));
+    return this.d.store.bucket(bucket);
+  }
+
+  /** The version id a new version gets: unique when versioning is Enabled, else "null". */
+  versionIdFor(bucket: BucketRecord): string {
+    return bucket.versioning === 'Enabled' ? newVersionId(this.d.clock.nowMs()) : nullVersionId;
+  }
+
   async putObject(actor: Actor, input: PutObjectInput): Promise<Result<PutObjectOutput>> {
-    if (!this.d.store.bucket(input.bucket)) {
-      await this.fence(bucketSubject(input.bucket));
-      if (!this.d.store.bucket(input.bucket)) return fail('NoSuchBucket');
+    const bucket = await this.bucketForWrite(input.bucket);
+    if (!bucket) return fail('NoSuchBucket');
+    if (hasCondition(input.condition)) {
+      // Fail fast, before the body is streamed; the commit below decides race-free.
+      const pre = await precheckCondition(this.d, input.bucket, input.key, input.condition);
+      if (!pre.ok) return pre;
     }
     const written = await writeBody(this.d.placement, input);
     if (!written.ok) return written;
@@ -139,33 +188,95 @@ export class Engine {
       storageClass: h.storageClass,
       parts: [],
     };
-    const ev = this.event(actor, input.bucket, input.key, nullVersionId, body);
-    const outcome = await this.commit(objectSubject(input.bucket, input.key), ev);
-    if (outcome === 'conflict') return fail('ServiceUnavailable');
+    const versionId = this.versionIdFor(bucket);
+    const committed = await commitToKey(this.d, input.bucket, input.key, input.condition, () => this.event(actor, input.bucket, input.key, versionId, body));
+    if (!committed.ok) return committed;
+    const outcome = committed.value;
     if (outcome.kind === 'rejected') return fail(outcome.code);
-    return ok({ etag: w.md5Hex, versionId: nullVersionId, checksum: w.checksum });
+    return ok({ etag: w.md5Hex, versionId, versioned: bucket.versioning !== 'Unversioned', checksum: w.checksum });
   }
 
   getObject(bucket: string, key: string): Result<ObjectRecord> {
-    if (!this.d.store.bucket(bucket)) return fail('NoSuchBucket');
-    const rec = this.d.store.object(bucket, key);
-    return rec ? ok(rec) : fail('NoSuchKey');
+    const r = this.lookup(bucket, key, undefined);
+    if (r.kind === 'found') return ok(r.record);
+    return r.kind === 'no-bucket' ? fail('NoSuchBucket') : fail('NoSuchKey');
+  }
+
+  /** GET/HEAD's view of a key, or of one version of it. */
+  lookup(bucket: string, key: string, versionId: string | undefined): Lookup {
+    const b = this.d.store.bucket(bucket);
+    if (!b) return { kind: 'no-bucket' };
+    const versioned = b.versioning !== 'Unversioned';
+    if (versionId === undefined) {
+      const latest = this.d.store.latestVersion(bucket, key);
+      if (!latest) return { kind: 'missing', versioned };
+      if (latest.deleteMarker) return { kind: 'delete-marker', versionId: latest.versionId, explicit: false, versioned, lastModifiedMs: latest.lastModifiedMs };
+      return { kind: 'found', record: latest, versioned };
+    }
+    const v = this.d.store.version(bucket, key, versionId);
+    if (!v) return { kind: 'no-version', versioned };
+    if (v.deleteMarker) return { kind: 'delete-marker', versionId: v.versionId, explicit: true, versioned, lastModifiedMs: v.lastModifiedMs };
+    return { kind: 'found', record: v, versioned };
   }
 
   readRange(record: ObjectRecord, start: number, end: number): AsyncGenerator<Buffer> {
     return readObjectRange(this.d.placement, record, start, end);
   }
 
-  async deleteObject(actor: Actor, bucket: string, key: string): Promise<Result<void>> {
+  /**
+   * DeleteObject. With a version id: that version is removed for good. Without: an unversioned
+   * bucket removes the null version; a versioning-enabled bucket gets a new delete marker; a
+   * suspended one a null delete marker (replacing the null version).
+   */
+  async deleteObject(actor: Actor, bucket: string, key: string, versionId?: string): Promise<Result<DeleteOutput>> {
     const subject = objectSubject(bucket, key);
     await this.fence(subject);
-    if (!this.d.store.bucket(bucket)) return fail('NoSuchBucket');
-    const current = this.d.store.object(bucket, key);
-    // Deleting a key that is not there is a success that changes nothing: no event.
-    if (!current) return ok(undefined);
-    const outcome = await this.commit(subject, this.event(actor, bucket, key, current.versionId, { type: 'ObjectDeleted' }));
+    const b = this.d.store.bucket(bucket);
+    if (!b) return fail('NoSuchBucket');
+    const versioned = b.versioning !== 'Unversioned';
+    let ev: StrataEvent;
+    if (versionId !== undefined) {
+      const target = this.d.store.version(bucket, key, versionId);
+      // Deleting a version that is not there is a success that changes nothing: no event.
+      if (!target) return ok({ versioned, versionId });
+      ev = this.event(actor, bucket, key, versionId, { type: 'ObjectDeleted' });
+    } else if (b.versioning === 'Unversioned') {
+      if (!this.d.store.version(bucket, key, nullVersionId)) return ok({ versioned });
+      ev = this.event(actor, bucket, key, nullVersionId, { type: 'ObjectDeleted' });
+    } else {
+      ev = this.event(actor, bucket, key, this.versionIdFor(b), { type: 'DeleteMarkerPut' });
+    }
+    const outcome = await this.commit(subject, ev);
     if (outcome === 'conflict') return fail('ServiceUnavailable');
-    return outcome.kind === 'applied' ? ok(undefined) : fail(outcome.code);
+    if (outcome.kind === 'rejected') return fail(outcome.code);
+    const out: DeleteOutput = { versioned };
+    return ok({
+      ...out,
+      ...(versioned || versionId !== undefined ? { versionId: outcome.versionId ?? ev.versionId } : {}),
+      ...(outcome.deleteMarker ? { deleteMarker: true } : {}),
+    });
+  }
+
+  async putBucketVersioning(actor: Actor, bucket: string, status: 'Enabled' | 'Suspended'): Promise<Result<void>> {
+    const subject = bucketSubject(bucket);
+    for (let attempt = 0; attempt < conditionalAttemptsMax; attempt++) {
+      const last = await this.fence(subject);
+      if (!this.d.store.bucket(bucket)) return fail('NoSuchBucket');
+      const outcome = await this.commit(subject, this.event(actor, bucket, '', '', { type: 'BucketVersioningConfigured', status }), last);
+      if (outcome === 'conflict') continue;
+      return outcome.kind === 'applied' ? ok(undefined) : fail(outcome.code);
+    }
+    return fail('ServiceUnavailable', 'The bucket changed concurrently; try again.');
+  }
+
+  /** Stream sequence of one version (delete markers included), for listing markers. */
+  versionSeq(bucket: string, key: string, versionId: string): number | undefined {
+    return this.d.store.version(bucket, key, versionId)?.seq;
+  }
+
+  listVersions(q: ListVersionsQuery): Result<ListVersionsPage> {
+    if (!this.d.store.bucket(q.bucket)) return fail('NoSuchBucket');
+    return ok(listObjectVersions(this.d.store.versions, q));
   }
 
   list(q: ListQuery): Result<ListPage> {

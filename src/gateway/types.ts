@@ -15,7 +15,15 @@ export type Reason =
   | 'XAmzContentSHA256Mismatch'
   | 'IncompleteBody'
   | 'EntityTooLarge'
-  | 'ServiceUnavailable';
+  | 'ServiceUnavailable'
+  | 'NoSuchUpload'
+  | 'NoSuchVersion'
+  | 'InvalidPart'
+  | 'InvalidArgument'
+  | 'PreconditionFailed'
+  | 'InvalidPartOrder'
+  | 'EntityTooSmall'
+  | 'ConditionalRequestConflict';
 
 export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: Reason; readonly message?: string };
 

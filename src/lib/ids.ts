@@ -15,3 +15,13 @@ export function newEventId(nowMs: number): string {
 export function newShardId(): string {
   return randomBytes(16).toString('hex');
 }
+
+/** Version ids: time-ordered like event ids (9 base36 digits of ms, 20 hex random), 29 chars. */
+export function newVersionId(nowMs: number): string {
+  return newEventId(nowMs);
+}
+
+/** Whether a versionId query parameter has a form this store can have issued ("null" included). */
+export function isWellFormedVersionId(v: string): boolean {
+  return v === 'null' || /^[0-9a-z]{9}[0-9a-f]{20}$/.test(v);
+}

@@ -43,3 +43,48 @@ export function prefixSuccessor(prefix: Buffer): Buffer {
 export function keySuccessor(key: Buffer): Buffer {
   return Buffer.concat([key, sep]);
 }
+
+/**
+ * Versions: `<bucket> 0x00 <key> 0x00 <2^64-1-seq as 8 bytes big-endian>`: one key's versions
+ * are contiguous and newest first; keys stay in S3 order because 0x00 sorts below every byte a
+ * key can continue with (keys containing U+0000 are refused at the edge).
+ */
+export function versionKeyBytes(bucket: string, key: string, seq: number): Buffer {
+  assert(Number.isSafeInteger(seq) && seq >= 0, 'sequence');
+  const inv = Buffer.alloc(8);
+  inv.writeBigUInt64BE(0xffff_ffff_ffff_ffffn - BigInt(seq));
+  return Buffer.concat([objectKeyBytes(bucket, key), sep, inv]);
+}
+
+/** The range of one key's versions (newest first). */
+export function versionRangeOfKey(bucket: string, key: string): { start: Buffer; end: Buffer } {
+  const start = Buffer.concat([objectKeyBytes(bucket, key), sep]);
+  return { start, end: prefixSuccessor(start) };
+}
+
+/** Key and sequence held in an encoded version key of `bucket`. */
+export function parseVersionKeyBytes(bucket: string, bytes: Buffer): { key: string; seq: number } {
+  const prefixLen = Buffer.byteLength(bucket, 'utf8') + 1;
+  assert(bytes.length >= prefixLen + 9, 'version key too short');
+  const key = bytes.subarray(prefixLen, bytes.length - 9).toString('utf8');
+  const seq = Number(0xffff_ffff_ffff_ffffn - bytes.readBigUInt64BE(bytes.length - 8));
+  return { key, seq };
+}
+
+/** Version id index: `<bucket> 0x00 <key> 0x00 <version id>` → sequence. */
+export function versionIdKeyBytes(bucket: string, key: string, versionId: string): Buffer {
+  return Buffer.concat([objectKeyBytes(bucket, key), sep, Buffer.from(versionId, 'utf8')]);
+}
+
+/** Multipart uploads: `<bucket> 0x00 <key> 0x00 <upload id>` (by key, then by upload id). */
+export function uploadKeyBytes(bucket: string, key: string, uploadId: string): Buffer {
+  return Buffer.concat([objectKeyBytes(bucket, key), sep, Buffer.from(uploadId, 'utf8')]);
+}
+
+/** Parts of an upload: `<upload id> 0x00 <part number as u32 big-endian>` (ascending). */
+export function partKeyBytes(uploadId: string, partNumber: number): Buffer {
+  assert(Number.isInteger(partNumber) && partNumber >= 0 && partNumber <= 0xffffffff, 'part number');
+  const n = Buffer.alloc(4);
+  n.writeUInt32BE(partNumber);
+  return Buffer.concat([Buffer.from(uploadId, 'utf8'), sep, n]);
+}

@@ -2,7 +2,10 @@
  * Values stored in the LMDB read models. Each carries a format version `v` (STYLE.md) so a
  * reader can tell an old record from a new one; a projector whose version changes is rebuilt.
  */
-import type { ChecksumValue, ShardRef } from '../events/types.ts';
+import type { ChecksumValue, ObjectPart, ShardRef } from '../events/types.ts';
+
+/** S3 bucket versioning states; a bucket never goes back to Unversioned. */
+export type VersioningState = 'Unversioned' | 'Enabled' | 'Suspended';
 
 export interface BucketRecord {
   readonly v: 1;
@@ -10,6 +13,7 @@ export interface BucketRecord {
   readonly createdMs: number;
   readonly region: string;
   readonly owner: string;
+  readonly versioning: VersioningState;
   /** Stream sequence of the BucketCreated event. */
   readonly seq: number;
 }
@@ -32,7 +36,17 @@ export interface ObjectRecord {
   readonly inlineData: Uint8Array | undefined;
   readonly checksums: readonly ChecksumValue[];
   readonly storageClass: string;
+  /** Parts of a multipart object, in part-number order; empty otherwise. */
+  readonly parts: readonly ObjectPart[];
   readonly owner: string;
   /** Stream sequence of the event that made this version. */
   readonly seq: number;
+}
+
+/**
+ * One version of a key (the `versions` database holds every version, newest first). A delete
+ * marker is a version with no bytes.
+ */
+export interface VersionRecord extends ObjectRecord {
+  readonly deleteMarker: boolean;
 }

@@ -1,9 +1,13 @@
 /**
  * The LMDB store behind the read models: one environment, named databases
  *
- *   meta     string → value      checkpoint (last applied stream sequence), projector version
- *   buckets  bucket name → BucketRecord
- *   objects  <bucket> 0x00 <key> → ObjectRecord     (latest version of every key, S3 order)
+ *   meta        string → value     checkpoint (last applied stream sequence), projection versions
+ *   buckets     bucket name → BucketRecord
+ *   versions    <bucket> 0 <key> 0 <inverted seq> → VersionRecord   (every version, newest first)
+ *   versionIds  <bucket> 0 <key> 0 <version id> → seq               (find a version by its id)
+ *   objects     <bucket> 0 <key> → ObjectRecord   (latest non-delete-marker version, for listing)
+ *   uploads     <bucket> 0 <key> 0 <upload id> → UploadRecord   (multipart uploads in progress)
+ *   parts       <upload id> 0 <part number u32 BE> → PartRecord  (their parts; see uploads.ts)
  *
  * A batch of events is applied in one LMDB write transaction together with the checkpoint, so a
  * restart resumes exactly after the last committed event: nothing skipped, nothing applied twice.
@@ -11,22 +15,44 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { assert } from '../lib/assert.ts';
 import type { LoggedEvent } from '../events/types.ts';
-import { bucketPrefixBytes, objectKeyBytes, prefixSuccessor } from './keys.ts';
+import { bucketPrefixBytes, keySuccessor, objectKeyBytes, partKeyBytes, prefixSuccessor, uploadKeyBytes, versionIdKeyBytes, versionKeyBytes, versionRangeOfKey } from './keys.ts';
 import { evolve, type ModelOp, type ModelView, type Outcome } from './evolve.ts';
-import type { BucketRecord, ObjectRecord } from './records.ts';
+import type { BucketRecord, ObjectRecord, VersionRecord } from './records.ts';
+import type { PartRecord, UploadRecord } from './uploads.ts';
 
-/** Bump when the meaning of stored records or of `evolve` changes: the store is rebuilt. */
-export const readModelVersion = 1;
+/**
+ * The named projections of the model, each with the databases it owns and its version. Bump a
+ * version when the meaning of its records or of its part of `evolve` changes: the model is then
+ * rebuilt from the log on the next start. Projections decide together (a put needs the bucket,
+ * a listing entry follows the versions), so a rebuild replays them together.
+ */
+export const projections = {
+  buckets: { version: 2, dbs: ['buckets'] },
+  versions: { version: 1, dbs: ['versions', 'versionIds'] },
+  listing: { version: 1, dbs: ['objects'] },
+  uploads: { version: 1, dbs: ['uploads', 'parts'] },
+  lifecycle: { version: 1, dbs: [] as string[] },
+} as const satisfies Record<string, { version: number; dbs: readonly string[] }>;
+
+export type ProjectionName = keyof typeof projections;
+
+/** One number for the whole model: changes whenever any projection's version changes. */
+export const readModelVersion = Object.entries(projections)
+  .map(([name, p]) => `${name}@${p.version}`)
+  .join(',');
 
 const checkpointKey = 'checkpoint';
 const versionKey = 'version';
 
 /**
- * Called inside the apply transaction for every write, with the record it replaces or removes:
- * the storage node derives shard reference counts from it (a replaced version's shards lose a
- * reference, a new version's gain one).
+ * Called inside the apply transaction for every write, with the record it replaces or removes.
+ * The storage node derives shard reference counts from it: versions (`put-version`,
+ * `del-version`) and upload parts hold shards; `put-object`/`del-object` maintain the derived
+ * latest-version index and hold nothing of their own.
  */
-export type WriteHook = (op: ModelOp, previous: BucketRecord | ObjectRecord | undefined, event: LoggedEvent) => void;
+export type WriteHook = (op: ModelOp, previous: PreviousRecord, event: LoggedEvent) => void;
+
+export type PreviousRecord = BucketRecord | ObjectRecord | VersionRecord | UploadRecord | PartRecord | undefined;
 
 export interface AppliedEvent {
   readonly seq: number;
@@ -40,6 +66,10 @@ export class ReadModelStore implements ModelView {
     private readonly meta: Database<unknown, string>,
     private readonly buckets: Database<BucketRecord, string>,
     readonly objects: Database<ObjectRecord, Buffer>,
+    readonly versions: Database<VersionRecord, Buffer>,
+    private readonly versionIds: Database<number, Buffer>,
+    readonly uploads: Database<UploadRecord, Buffer>,
+    private readonly parts: Database<PartRecord, Buffer>,
   ) {}
 
   static open(path: string): ReadModelStore {
@@ -47,14 +77,16 @@ export class ReadModelStore implements ModelView {
     const meta = root.openDB<unknown, string>({ name: 'meta' });
     const buckets = root.openDB<BucketRecord, string>({ name: 'buckets' });
     const objects = root.openDB<ObjectRecord, Buffer>({ name: 'objects', keyEncoding: 'binary' });
-    const store = new ReadModelStore(root, meta, buckets, objects);
+    const versions = root.openDB<VersionRecord, Buffer>({ name: 'versions', keyEncoding: 'binary' });
+    const versionIds = root.openDB<number, Buffer>({ name: 'versionIds', keyEncoding: 'binary' });
+    const uploads = root.openDB<UploadRecord, Buffer>({ name: 'uploads', keyEncoding: 'binary' });
+    const parts = root.openDB<PartRecord, Buffer>({ name: 'parts', keyEncoding: 'binary' });
+    const store = new ReadModelStore(root, meta, buckets, objects, versions, versionIds, uploads, parts);
     const version = meta.get(versionKey);
     if (version !== undefined && version !== readModelVersion) {
-      // An older projection: drop it and rebuild from the log (the log is the truth).
+      // An older model: drop it and rebuild from the log (the log is the truth).
       root.transactionSync(() => {
-        void buckets.clearSync();
-        void objects.clearSync();
-        void meta.clearSync();
+        for (const db of [buckets, objects, versions, versionIds, uploads, parts, meta]) void db.clearSync();
       });
     }
     if (meta.get(versionKey) === undefined) meta.putSync(versionKey, readModelVersion);
@@ -74,10 +106,41 @@ export class ReadModelStore implements ModelView {
     return this.objects.get(objectKeyBytes(bucket, key));
   }
 
+  latestVersion(bucket: string, key: string): VersionRecord | undefined {
+    for (const { value } of this.versions.getRange({ ...versionRangeOfKey(bucket, key), limit: 1 })) return value;
+    return undefined;
+  }
+
+  version(bucket: string, key: string, versionId: string): VersionRecord | undefined {
+    const seq = this.versionIds.get(versionIdKeyBytes(bucket, key, versionId));
+    return seq === undefined ? undefined : this.versions.get(versionKeyBytes(bucket, key, seq));
+  }
+
+  versionBefore(bucket: string, key: string, seq: number): VersionRecord | undefined {
+    const { end } = versionRangeOfKey(bucket, key);
+    for (const { value } of this.versions.getRange({ start: keySuccessor(versionKeyBytes(bucket, key, seq)), end, limit: 1 })) return value;
+    return undefined;
+  }
+
   bucketIsEmpty(name: string): boolean {
     const start = bucketPrefixBytes(name);
-    for (const _ of this.objects.getKeys({ start, end: prefixSuccessor(start), limit: 1 })) return false;
+    for (const _ of this.versions.getKeys({ start, end: prefixSuccessor(start), limit: 1 })) return false;
+    for (const _ of this.uploads.getKeys({ start, end: prefixSuccessor(start), limit: 1 })) return false;
     return true;
+  }
+
+  upload(bucket: string, key: string, uploadId: string): UploadRecord | undefined {
+    return this.uploads.get(uploadKeyBytes(bucket, key, uploadId));
+  }
+
+  part(uploadId: string, partNumber: number): PartRecord | undefined {
+    return this.parts.get(partKeyBytes(uploadId, partNumber));
+  }
+
+  *uploadParts(uploadId: string, afterPartNumber = 0): Iterable<PartRecord> {
+    const start = partKeyBytes(uploadId, afterPartNumber + 1);
+    const end = prefixSuccessor(Buffer.concat([Buffer.from(uploadId, 'utf8'), Buffer.from([0])]));
+    for (const { value } of this.parts.getRange({ start, end })) yield value;
   }
 
   listBuckets(): BucketRecord[] {
@@ -107,8 +170,20 @@ export class ReadModelStore implements ModelView {
   }
 
   /** The record an op is about to replace or remove, if any. */
-  private previous(op: ModelOp): BucketRecord | ObjectRecord | undefined {
+  private previous(op: ModelOp): PreviousRecord {
     switch (op.kind) {
+      case 'put-upload':
+        return this.upload(op.record.bucket, op.record.key, op.record.uploadId);
+      case 'del-upload':
+        return this.upload(op.bucket, op.key, op.uploadId);
+      case 'put-part':
+        return this.part(op.record.uploadId, op.record.partNumber);
+      case 'del-part':
+        return this.part(op.uploadId, op.partNumber);
+      case 'put-version':
+        return this.versions.get(versionKeyBytes(op.bucket, op.key, op.record.seq));
+      case 'del-version':
+        return op.record;
       case 'put-bucket':
         return this.bucket(op.record.name);
       case 'del-bucket':
@@ -135,11 +210,31 @@ export class ReadModelStore implements ModelView {
       case 'del-bucket':
         this.buckets.removeSync(op.name);
         return;
+      case 'put-version':
+        this.versions.putSync(versionKeyBytes(op.bucket, op.key, op.record.seq), op.record);
+        this.versionIds.putSync(versionIdKeyBytes(op.bucket, op.key, op.record.versionId), op.record.seq);
+        return;
+      case 'del-version':
+        this.versions.removeSync(versionKeyBytes(op.bucket, op.key, op.record.seq));
+        this.versionIds.removeSync(versionIdKeyBytes(op.bucket, op.key, op.record.versionId));
+        return;
       case 'put-object':
         this.objects.putSync(objectKeyBytes(op.bucket, op.key), op.record);
         return;
       case 'del-object':
         this.objects.removeSync(objectKeyBytes(op.bucket, op.key));
+        return;
+      case 'put-upload':
+        this.uploads.putSync(uploadKeyBytes(op.record.bucket, op.record.key, op.record.uploadId), op.record);
+        return;
+      case 'del-upload':
+        this.uploads.removeSync(uploadKeyBytes(op.bucket, op.key, op.uploadId));
+        return;
+      case 'put-part':
+        this.parts.putSync(partKeyBytes(op.record.uploadId, op.record.partNumber), op.record);
+        return;
+      case 'del-part':
+        this.parts.removeSync(partKeyBytes(op.uploadId, op.partNumber));
         return;
     }
   }
@@ -149,11 +244,16 @@ export class ReadModelStore implements ModelView {
   }
 
   /** Every entry of every database, for comparing a rebuilt model with a live one in tests. */
-  dump(): { buckets: [string, BucketRecord][]; objects: [string, ObjectRecord][] } {
+  dump(): Record<string, [string, unknown][]> {
     assert(this.root, 'store is open');
+    const hex = (db: Database<unknown, Buffer>): [string, unknown][] => [...db.getRange({})].map(({ key, value }) => [key.toString('hex'), value]);
     return {
       buckets: [...this.buckets.getRange({})].map(({ key, value }) => [key, value]),
-      objects: [...this.objects.getRange({})].map(({ key, value }) => [key.toString('hex'), value]),
+      objects: hex(this.objects),
+      versions: hex(this.versions),
+      versionIds: hex(this.versionIds),
+      uploads: hex(this.uploads),
+      parts: hex(this.parts),
     };
   }
 }

@@ -6,12 +6,16 @@ import type { RequestContext } from '../context.ts';
 import { s3Error, s3ErrorTable } from '../errors.ts';
 import { readContentMd5, readDeclaredChecksum } from '../object-headers.ts';
 import { readSmallBody, sendEmpty, sendXml } from '../respond.ts';
+import { readVersionId } from '../versions.ts';
+import { isWellFormedVersionId } from '../../lib/ids.ts';
 import { parseDeleteRequest } from '../xml/requests.ts';
 import { deleteResultXml, type DeleteErrorEntry, type DeletedEntry } from '../xml/responses.ts';
 
 export async function deleteObject(ctx: RequestContext): Promise<void> {
-  const r = await ctx.engine.deleteObject(ctx.actor, ctx.bucket, ctx.key);
+  const r = await ctx.engine.deleteObject(ctx.actor, ctx.bucket, ctx.key, readVersionId(ctx));
   if (!r.ok) throw s3Error(r.reason, r.message, r.reason === 'NoSuchBucket' ? { BucketName: ctx.bucket } : {});
+  if (r.value.versionId !== undefined) ctx.res.setHeader('x-amz-version-id', r.value.versionId);
+  if (r.value.deleteMarker) ctx.res.setHeader('x-amz-delete-marker', 'true');
   sendEmpty(ctx, 204);
 }
 
@@ -45,15 +49,21 @@ export async function deleteObjects(ctx: RequestContext): Promise<void> {
       const i = next++;
       const o = request.objects[i];
       if (!o) continue;
-      if (o.versionId !== undefined && o.versionId !== 'null') {
-        // Versioning is its own issue; until then only the null version exists.
-        errors[i] = { key: o.key, versionId: o.versionId, code: 'NoSuchVersion', message: s3ErrorTable.NoSuchVersion.message };
+      if (o.versionId !== undefined && !isWellFormedVersionId(o.versionId)) {
+        errors[i] = { key: o.key, versionId: o.versionId, code: 'InvalidArgument', message: 'Invalid version id specified' };
         continue;
       }
       try {
-        const r = await ctx.engine.deleteObject(ctx.actor, ctx.bucket, o.key);
-        if (r.ok) deleted[i] = { key: o.key, ...(o.versionId === undefined ? {} : { versionId: o.versionId }) };
-        else errors[i] = { key: o.key, code: r.reason, message: r.message ?? r.reason };
+        const r = await ctx.engine.deleteObject(ctx.actor, ctx.bucket, o.key, o.versionId);
+        if (r.ok) {
+          const v = r.value;
+          // A delete marker created by this request is reported as DeleteMarkerVersionId; one
+          // removed by version id as VersionId + DeleteMarker.
+          deleted[i] =
+            o.versionId === undefined
+              ? { key: o.key, ...(v.deleteMarker ? { deleteMarker: true, deleteMarkerVersionId: v.versionId } : {}) }
+              : { key: o.key, versionId: o.versionId, ...(v.deleteMarker ? { deleteMarker: true } : {}) };
+        } else errors[i] = { key: o.key, code: r.reason, message: r.message ?? r.reason };
       } catch {
         errors[i] = { key: o.key, code: 'InternalError', message: s3ErrorTable.InternalError.message };
       }

@@ -5,13 +5,14 @@ import { evaluateConditions, readConditions } from '../conditional.ts';
 import { s3Error } from '../errors.ts';
 import { objectResponseHeaders, responseOverrides } from '../object-headers.ts';
 import { contentRange, invalidRangeError, parseRange } from '../range.ts';
-import { unwrap } from '../respond.ts';
+import { readVersionId, recordForRead } from '../versions.ts';
 import { headerValue } from '../route.ts';
 import type { ObjectRecord } from '../../model/records.ts';
 
 function lookup(ctx: RequestContext): { rec: ObjectRecord; headers: Record<string, string> } {
-  const rec = unwrap(ctx.engine.getObject(ctx.bucket, ctx.key), ctx);
-  const headers = objectResponseHeaders(rec, headerValue(ctx.req.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED');
+  const found = recordForRead(ctx, ctx.engine.lookup(ctx.bucket, ctx.key, readVersionId(ctx)));
+  const rec = found.record;
+  const headers = { ...objectResponseHeaders(rec, headerValue(ctx.req.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED'), ...found.headers };
   const cond = evaluateConditions(readConditions(ctx.req.headers), { etag: rec.etag, lastModifiedMs: rec.lastModifiedMs });
   if (cond.kind === 'not-modified') {
     // 304 carries the validators but no body.

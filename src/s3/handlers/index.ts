@@ -6,6 +6,7 @@ import { deleteObject, deleteObjects } from './delete-object.ts';
 import { getObject, headObject } from './get-object.ts';
 import { listObjectsV1, listObjectsV2 } from './list-objects.ts';
 import { putObject } from './put-object.ts';
+import { getBucketVersioning, listObjectVersions, putBucketVersioning } from './versioning.ts';
 
 export type Handler = (ctx: RequestContext) => Promise<void>;
 
@@ -22,4 +23,7 @@ export const handlers: Partial<Record<S3Operation, Handler>> = {
   HeadObject: headObject,
   DeleteObject: deleteObject,
   DeleteObjects: deleteObjects,
+  GetBucketVersioning: getBucketVersioning,
+  PutBucketVersioning: putBucketVersioning,
+  ListObjectVersions: listObjectVersions,
 };

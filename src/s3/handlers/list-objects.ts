@@ -22,14 +22,14 @@ export function decodeContinuationToken(token: string): string | undefined {
   return text.slice(tokenVersion.length);
 }
 
-function readMaxKeys(ctx: RequestContext): number {
+export function readMaxKeys(ctx: RequestContext): number {
   const raw = ctx.target.query.get('max-keys');
   if (raw === null) return limits.listKeysMax;
   if (!/^\d+$/.test(raw)) throw s3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range', { ArgumentName: 'max-keys', ArgumentValue: raw });
   return Math.min(Number(raw), limits.listKeysMax);
 }
 
-function readEncodingType(ctx: RequestContext): 'url' | undefined {
+export function readEncodingType(ctx: RequestContext): 'url' | undefined {
   const raw = ctx.target.query.get('encoding-type');
   if (raw === null || raw === '') return undefined;
   if (raw.toLowerCase() !== 'url') throw s3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: raw });

@@ -35,6 +35,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
   });
   const out = unwrap(result, ctx);
   ctx.res.setHeader('ETag', `"${out.etag}"`);
+  if (out.versioned) ctx.res.setHeader('x-amz-version-id', out.versionId);
   if (out.checksum) {
     ctx.res.setHeader(checksumHeaderName(out.checksum.algorithm as ChecksumAlgorithm), out.checksum.value);
     ctx.res.setHeader('x-amz-checksum-type', 'FULL_OBJECT');

@@ -1,0 +1,108 @@
+/**
+ * The model's evolve, applied through its real LMDB store (a temp dir, milliseconds): buckets,
+ * versions, delete markers and the latest-version index, event by event.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { EventBody, LoggedEvent } from '../../src/events/types.ts';
+import type { Outcome } from '../../src/model/evolve.ts';
+import { ReadModelStore } from '../../src/model/store.ts';
+
+let dir: string;
+let store: ReadModelStore;
+let seq = 0;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'strata-model-'));
+  store = ReadModelStore.open(dir);
+  seq = 0;
+});
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function apply(bucket: string, key: string, body: EventBody, versionId = 'null'): Promise<Outcome> {
+  seq++;
+  const ev: LoggedEvent = { seq, eventId: `e${seq}`, timeMs: 1000 + seq, bucket, key, versionId, actor: 'AK', requestId: 'r', sourceAddress: '', body };
+  const [applied] = await store.apply([ev], seq);
+  if (!applied) throw new Error('not applied');
+  return applied.outcome;
+}
+const put = (size: number): EventBody => ({
+  type: 'ObjectVersionPut', size, etag: 'e', contentType: '', contentEncoding: '', contentDisposition: '', contentLanguage: '',
+  cacheControl: '', expires: '', userMetadata: {}, shards: [], inlineData: new Uint8Array(size), checksums: [], storageClass: 'STANDARD', parts: [],
+});
+const created: EventBody = { type: 'BucketCreated', region: 'r', owner: 'o' };
+
+describe('model: buckets and unversioned objects', () => {
+  it('given no bucket, when an object is put, then NoSuchBucket and nothing changes', async () => {
+    expect(await apply('b', 'k', put(1))).toEqual({ kind: 'rejected', code: 'NoSuchBucket' });
+    expect(store.latestVersion('b', 'k')).toBeUndefined();
+  });
+
+  it('given an unversioned bucket, when a key is put twice, then only the second (null) version exists', async () => {
+    await apply('b', '', created);
+    await apply('b', 'k', put(1));
+    await apply('b', 'k', put(2));
+    expect(store.object('b', 'k')?.size).toBe(2);
+    expect(store.latestVersion('b', 'k')?.size).toBe(2);
+    expect(store.versionBefore('b', 'k', store.latestVersion('b', 'k')?.seq ?? 0)).toBeUndefined();
+  });
+
+  it('given a non-empty bucket, when deleted, then BucketNotEmpty; once empty the delete applies', async () => {
+    await apply('b', '', created);
+    await apply('b', 'k', put(1));
+    expect(await apply('b', '', { type: 'BucketDeleted' })).toEqual({ kind: 'rejected', code: 'BucketNotEmpty' });
+    await apply('b', 'k', { type: 'ObjectDeleted' });
+    expect((await apply('b', '', { type: 'BucketDeleted' })).kind).toBe('applied');
+    expect(store.bucket('b')).toBeUndefined();
+  });
+
+  it('given an existing bucket, when created again, then BucketAlreadyOwnedByYou', async () => {
+    await apply('b', '', created);
+    expect(await apply('b', '', created)).toEqual({ kind: 'rejected', code: 'BucketAlreadyOwnedByYou' });
+  });
+});
+
+describe('model: versioning', () => {
+  it('keeps every version newest first, and a delete marker hides the key from listings', async () => {
+    await apply('b', '', created);
+    await apply('b', '', { type: 'BucketVersioningConfigured', status: 'Enabled' });
+    expect(store.bucket('b')?.versioning).toBe('Enabled');
+    await apply('b', 'k', put(1), 'v1');
+    await apply('b', 'k', put(2), 'v2');
+    expect(store.version('b', 'k', 'v1')?.size).toBe(1);
+    expect(store.latestVersion('b', 'k')?.versionId).toBe('v2');
+    expect(await apply('b', 'k', { type: 'DeleteMarkerPut' }, 'm1')).toEqual({ kind: 'applied', versionId: 'm1', deleteMarker: true });
+    expect(store.object('b', 'k')).toBeUndefined();
+    expect(store.latestVersion('b', 'k')?.deleteMarker).toBe(true);
+    // Removing the marker by version id brings v2 back as the latest.
+    expect(await apply('b', 'k', { type: 'ObjectDeleted' }, 'm1')).toEqual({ kind: 'applied', versionId: 'm1', deleteMarker: true });
+    expect(store.object('b', 'k')?.versionId).toBe('v2');
+    // Removing an older version leaves the latest alone.
+    await apply('b', 'k', { type: 'ObjectDeleted' }, 'v1');
+    expect(store.version('b', 'k', 'v1')).toBeUndefined();
+    expect(store.object('b', 'k')?.versionId).toBe('v2');
+    // A bucket with versions (or markers) left is not empty.
+    expect(store.bucketIsEmpty('b')).toBe(false);
+  });
+
+  it('in a suspended bucket a put replaces the null version but keeps real versions', async () => {
+    await apply('b', '', created);
+    await apply('b', 'k', put(1)); // null version from before versioning
+    await apply('b', '', { type: 'BucketVersioningConfigured', status: 'Enabled' });
+    await apply('b', 'k', put(2), 'v2');
+    await apply('b', '', { type: 'BucketVersioningConfigured', status: 'Suspended' });
+    await apply('b', 'k', put(3)); // replaces the first null version
+    expect(store.version('b', 'k', 'null')?.size).toBe(3);
+    expect(store.version('b', 'k', 'v2')?.size).toBe(2);
+    expect(store.versionBefore('b', 'k', store.version('b', 'k', 'v2')?.seq ?? 0)).toBeUndefined();
+    // A null delete marker replaces the null version too.
+    await apply('b', 'k', { type: 'DeleteMarkerPut' });
+    expect(store.version('b', 'k', 'null')?.deleteMarker).toBe(true);
+    expect(store.object('b', 'k')).toBeUndefined();
+  });
+});
