@@ -13,11 +13,11 @@ import { ensureStream } from '../log/stream.ts';
 import { Projector } from '../projections/projector.ts';
 import { ReadModelStore } from '../model/store.ts';
 import { createS3Server } from '../s3/server.ts';
-import { StorageNode } from '../storage/node.ts';
-import { startNodeService } from '../storage/node-service.ts';
+import { hostNode, type HostedNode, type NodeTuning } from '../storage/node-host.ts';
 import { LocalShardStore, maxShardBytes } from '../storage/shard-store.ts';
 import type { StrataConfig } from './config.ts';
 import { loadRootCredentials, type RootCredentials } from './credentials.ts';
+import { nodeTuningFromEnv } from './node-tuning.ts';
 import { SimplePlacement } from './placement.ts';
 
 export interface Strata {
@@ -27,6 +27,8 @@ export interface Strata {
   readonly nats: EmbeddedNats | undefined;
   readonly store: ReadModelStore;
   readonly projector: Projector;
+  /** The embedded storage node, when this process hosts one. */
+  readonly node: HostedNode | undefined;
   stop(): Promise<void>;
 }
 
@@ -35,6 +37,8 @@ export interface StartOptions {
   readonly log?: (line: string) => void;
   /** Run the S3 gateway (false for a process that only hosts a storage node). */
   readonly gateway?: boolean;
+  /** Storage node settings (default: from the environment, src/app/node-tuning.ts). */
+  readonly nodeTuning?: NodeTuning;
 }
 
 export async function connectNats(url: string, name: string): Promise<NatsConnection> {
@@ -73,16 +77,18 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
     await ensureStream(nc, { replicas: config.streamReplicas, duplicateWindowMs: 2 * 60 * 1000, maxMsgBytes: 1024 * 1024 });
 
     let local: LocalShardStore | undefined;
+    let hosted: HostedNode | undefined;
     if (config.remoteNodes.length === 0) {
-      const node = await StorageNode.open({
+      const h = await hostNode(nc, {
         nodeId: config.nodeId,
         dataDir: join(config.dataDir, 'nodes', config.nodeId),
+        log,
+        ...(opts.nodeTuning ?? nodeTuningFromEnv(process.env)),
         ...(config.segmentBytesMax === undefined ? {} : { segmentBytesMax: config.segmentBytesMax }),
       });
-      stops.push(() => node.close());
-      const service = await startNodeService(nc, node);
-      stops.push(() => service.stop());
-      local = new LocalShardStore(node);
+      hosted = h;
+      stops.push(() => h.stop());
+      local = new LocalShardStore(h.node);
     }
     const placement = new SimplePlacement(nc, local, config.remoteNodes, maxShardBytes(nc));
 
@@ -119,6 +125,7 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
       nats,
       store,
       projector,
+      node: hosted,
       stop: stopAll,
     };
   } catch (err) {

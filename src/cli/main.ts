@@ -3,14 +3,17 @@
  *   server    the embedded default: nats-server, storage node, projector and S3 gateway
  *   gateway   an S3 gateway only, against NATS_URL and the storage nodes in STRATA_NODES
  *   node      a storage node only, serving shards over NATS (--id, --data)
+ *   compact   compact a storage node's segments now (--node)
  */
 import { runGateway, runServer } from './server.ts';
+import { runCompact } from './compact.ts';
 import { runNode } from './node.ts';
 
 const commands: Record<string, (args: string[]) => Promise<void>> = {
   server: runServer,
   gateway: runGateway,
   node: runNode,
+  compact: runCompact,
 };
 
 const [name = 'server', ...args] = process.argv.slice(2);

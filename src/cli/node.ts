@@ -1,8 +1,10 @@
 /** `strata node --id N --data DIR`: a storage node as its own process, serving shards over NATS. */
 import { resolve } from 'node:path';
+import { configFromEnv } from '../app/config.ts';
+import { nodeTuningFromEnv } from '../app/node-tuning.ts';
+import { ensureStream } from '../log/stream.ts';
 import { connectNats } from '../app/strata.ts';
-import { StorageNode } from '../storage/node.ts';
-import { startNodeService } from '../storage/node-service.ts';
+import { hostNode } from '../storage/node-host.ts';
 import { flag, stopOnSignals } from './signals.ts';
 
 export async function runNode(args: string[]): Promise<void> {
@@ -13,14 +15,13 @@ export async function runNode(args: string[]): Promise<void> {
     console.error('usage: NATS_URL=nats://host:port strata node --id NODE_ID --data DIR');
     process.exit(2);
   }
-  const segment = process.env['STRATA_SEGMENT_BYTES'];
-  const node = await StorageNode.open({ nodeId: id, dataDir: resolve(data), ...(segment ? { segmentBytesMax: Number(segment) } : {}) });
   const nc = await connectNats(url, `strata-node-${id}`);
-  const service = await startNodeService(nc, node);
+  // The node follows the log from its first event, so the stream must exist even before any gateway.
+  await ensureStream(nc, { replicas: configFromEnv(process.env).streamReplicas, duplicateWindowMs: 2 * 60 * 1000, maxMsgBytes: 1024 * 1024 });
+  const hosted = await hostNode(nc, { nodeId: id, dataDir: resolve(data), log: (l) => console.error(l), ...nodeTuningFromEnv() });
   stopOnSignals(async () => {
-    await service.stop();
+    await hosted.stop();
     await nc.drain();
-    await node.close();
   });
   console.log(`storage node ${id} serving on ${url}, data in ${resolve(data)}`);
 }

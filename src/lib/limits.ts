@@ -69,6 +69,25 @@ export const limits = {
   recoveryIndexBatchMax: 4096,
   /** Read-ahead window of the recovery scan (raised to one whole record when smaller). */
   recoveryReadBytes: 8 * 1024 * 1024,
+  /** Storage liveness: a shard no committed version references is reclaimable this long after it was written or released. */
+  shardGraceMs: 60 * 60 * 1000,
+  /** Events the storage liveness follower pulls and applies per batch. */
+  livenessBatchMax: 512,
+  /** Compaction: a sealed segment is compacted once this share of its bytes is dead. */
+  compactionDeadRatioMin: 0.5,
+  /** Compaction: bytes of victim segments taken in one run (bounds one run's duration). */
+  compactionRunBytesMax: 8 * 1024 * 1024 * 1024,
+  /** Compaction: how often a node looks for segments to compact. */
+  compactionIntervalMs: 10 * 60 * 1000,
+  /** Scrubber: bytes per second verified in the background. */
+  scrubBytesPerSec: 16 * 1024 * 1024,
+  /** Node registry: heartbeat period, and how long a node stays live after its last heartbeat. */
+  nodeHeartbeatMs: 2_000,
+  nodeLivenessTtlMs: 10_000,
+  /** Replication factor for STANDARD when at least that many nodes are live. */
+  replicationFactorMax: 3,
+  /** Timeout of one replica read before the reader tries the next replica. */
+  replicaReadTimeoutMs: 5_000,
 } as const;
 
 export type Limits = typeof limits;

@@ -1,5 +1,6 @@
 /** Small file helpers shared by the segment writer, reader and recovery. */
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
 import { assert } from '../lib/assert.ts';
 
 /** Positional writev that keeps going after a short write. Buffers are passed on, not copied. */
@@ -42,4 +43,31 @@ export async function fsyncDirectory(dir: string): Promise<void> {
   } finally {
     await dh.close();
   }
+}
+
+/** Atomic file replacement: write a temp file, fsync it, rename over the target, fsync the directory. */
+export async function writeFileAtomic(dir: string, name: string, data: Buffer | string): Promise<void> {
+  const target = join(dir, name);
+  const temp = `${target}.tmp`;
+  const fh = await open(temp, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(temp, target);
+  await fsyncDirectory(dir);
+}
+
+/** Removes a file if it exists and makes the removal durable. */
+export async function removeFileDurably(dir: string, name: string): Promise<boolean> {
+  try {
+    await unlink(join(dir, name));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  await fsyncDirectory(dir);
+  return true;
 }

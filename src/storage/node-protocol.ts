@@ -13,6 +13,9 @@
  *                                Strata-Length: decimal            Strata-Crc32: crc32 of body
  *                                                                  Strata-Size: body bytes
  *   strata.node.<nodeId>.info    (empty)                           body: JSON of StorageNodeStats
+ *   strata.node.<nodeId>.compact JSON {deadRatioMin?}              body: JSON CompactionSummary
+ *     progress on strata.node.<nodeId>.compact.progress (JSON CompactionProgress, not a reply)
+ *   strata.node.<nodeId>.repair  JSON {lostNodeId?}                body: JSON RepairSummary
  *
  * An error reply has an empty body and `Strata-Status: error`, `Strata-Error: <StorageErrorCode>`,
  * `Strata-Error-Message: <text>` (and `Strata-Size` for out-of-range). Integers are decimal.
@@ -34,9 +37,28 @@ export const NodeHeader = {
   errorMessage: 'Strata-Error-Message',
 } as const;
 
-export function nodeSubjects(nodeId: string): { readonly put: string; readonly read: string; readonly info: string } {
+export interface NodeSubjects {
+  readonly put: string;
+  readonly read: string;
+  readonly info: string;
+  /** Request: JSON CompactRequest; reply: JSON CompactionSummary (or an error reply). */
+  readonly compact: string;
+  /** Published while a compaction runs: JSON CompactionProgress. */
+  readonly compactProgress: string;
+  /** Request: JSON {"sourceNodeId"?: string}; reply: JSON RepairSummary. */
+  readonly repair: string;
+}
+
+export function nodeSubjects(nodeId: string): NodeSubjects {
   const base = `strata.node.${nodeId}`;
-  return { put: `${base}.put`, read: `${base}.read`, info: `${base}.info` };
+  return {
+    put: `${base}.put`,
+    read: `${base}.read`,
+    info: `${base}.info`,
+    compact: `${base}.compact`,
+    compactProgress: `${base}.compact.progress`,
+    repair: `${base}.repair`,
+  };
 }
 
 const ERROR_CODES: ReadonlySet<string> = new Set<StorageErrorCode>([

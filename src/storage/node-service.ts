@@ -27,6 +27,8 @@ export interface NodeServiceOptions {
    * ignored).
    */
   readonly onFatal?: (err: unknown) => void;
+  /** Serves `repair` requests (re-replication, repair.ts); answered `bad-request` when absent. */
+  readonly repair?: (request: { lostNodeId?: string }) => Promise<unknown>;
 }
 
 export interface NodeService {
@@ -37,7 +39,7 @@ export interface NodeService {
   stop(): Promise<void>;
 }
 
-type Kind = 'put' | 'read' | 'info';
+type Kind = 'put' | 'read' | 'info' | 'compact' | 'repair';
 
 export async function startNodeService(nc: NatsConnection, node: StorageNode, opts: NodeServiceOptions = {}): Promise<NodeService> {
   const max = opts.requestsInFlightMax ?? limits.nodeRequestsInFlightMax;
@@ -61,7 +63,7 @@ export async function startNodeService(nc: NatsConnection, node: StorageNode, op
       msg.respond(undefined, { headers: errorHeaders('overloaded', `more than ${max} requests in flight`) });
       return;
     }
-    const task: Promise<void> = serve(node, kind, msg).catch((e: unknown) => {
+    const task: Promise<void> = serve(nc, node, kind, msg, opts).catch((e: unknown) => {
       const code: StorageErrorCode = e instanceof StorageError ? e.code : 'internal';
       try {
         msg.respond(undefined, { headers: errorHeaders(code, e instanceof Error ? e.message : String(e)) });
@@ -74,7 +76,7 @@ export async function startNodeService(nc: NatsConnection, node: StorageNode, op
     void task.finally(() => tasks.delete(task));
   };
 
-  const subs: Subscription[] = (['put', 'read', 'info'] as const).map((kind) =>
+  const subs: Subscription[] = (['put', 'read', 'info', 'compact', 'repair'] as const).map((kind) =>
     nc.subscribe(subjects[kind], { callback: (err, msg) => dispatch(kind, err, msg) }),
   );
   // Make sure the server has the subscriptions before callers are told the node is up.
@@ -94,8 +96,28 @@ export async function startNodeService(nc: NatsConnection, node: StorageNode, op
   };
 }
 
-async function serve(node: StorageNode, kind: Kind, msg: Msg): Promise<void> {
+async function serve(nc: NatsConnection, node: StorageNode, kind: Kind, msg: Msg, opts: NodeServiceOptions): Promise<void> {
   switch (kind) {
+    case 'compact': {
+      const req = parseJson(msg.data) as { deadRatioMin?: unknown };
+      const subject = nodeSubjects(node.nodeId).compactProgress;
+      const summary = await node.compact({
+        ...(typeof req.deadRatioMin === 'number' ? { deadRatioMin: req.deadRatioMin } : {}),
+        onProgress: (p) => nc.publish(subject, JSON.stringify(p)),
+      });
+      msg.respond(JSON.stringify(summary), { headers: okHeaders({}) });
+      return;
+    }
+    case 'repair': {
+      if (opts.repair === undefined) {
+        msg.respond(undefined, { headers: errorHeaders('bad-request', 'this node does not repair') });
+        return;
+      }
+      const req = parseJson(msg.data) as { lostNodeId?: unknown };
+      const summary = await opts.repair(typeof req.lostNodeId === 'string' ? { lostNodeId: req.lostNodeId } : {});
+      msg.respond(JSON.stringify(summary), { headers: okHeaders({}) });
+      return;
+    }
     case 'put':
       return servePut(node, msg);
     case 'read':
@@ -103,6 +125,16 @@ async function serve(node: StorageNode, kind: Kind, msg: Msg): Promise<void> {
     case 'info':
       msg.respond(JSON.stringify(node.stats()), { headers: okHeaders({}) });
       return;
+  }
+}
+
+function parseJson(data: Uint8Array): object {
+  if (data.length === 0) return {};
+  try {
+    const v: unknown = JSON.parse(Buffer.from(data).toString('utf8'));
+    return v !== null && typeof v === 'object' ? v : {};
+  } catch {
+    return {};
   }
 }
 

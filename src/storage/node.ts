@@ -13,15 +13,18 @@
  * One process per data dir: nothing stops a second process from opening the same dir, and two
  * writers would interleave records. The deployment (one node id per process) is what prevents it.
  */
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '../lib/assert.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { limits } from '../lib/limits.ts';
+import { runCompaction, type CompactionHost, type CompactionProgress, type CompactionSummary } from './compaction.ts';
+import { readMarker, removeMarker } from './compaction-marker.ts';
+import type { LivenessView } from './liveness.ts';
 import { NodeClosedError, ShardCorruptError, ShardNotFoundError, ShardRangeError, ShardTooLargeError } from './errors.ts';
 import { fsyncDirectory } from './file-io.ts';
 import { recover, type RecoveryReport } from './recovery.ts';
-import { RecordType, crc32Of, isValidNodeId } from './segment-format.ts';
+import { RecordType, crc32Of, isValidNodeId, parseSegmentFileName, segmentFileName } from './segment-format.ts';
 import { SegmentReader } from './segment-reader.ts';
 import { SegmentWriter, type DurableMark, type WrittenRecord } from './segment-writer.ts';
 import { shardIdFromBytes, shardIdToBytes } from './shard-id.ts';
@@ -61,6 +64,8 @@ export interface StorageNodeOptions {
   readonly segmentBytesMax?: number;
   readonly groupCommitDelayMs?: number;
   readonly clock?: Clock;
+  /** Which shards the log still references; without it only superseded records are reclaimed. */
+  readonly liveness?: LivenessView;
   /** Where recovery reports what it repaired; stderr by default. */
   readonly log?: (line: string) => void;
 }
@@ -81,6 +86,22 @@ export interface StorageNodeStats {
   /** Segment read handles cached right now (at most limits.segmentReadFdsMax when idle). */
   readonly readHandlesOpen: number;
   readonly recovery: RecoveryReport;
+  readonly compaction: CompactionStats;
+}
+
+export interface CompactionStats {
+  readonly runs: number;
+  readonly running: boolean;
+  readonly bytesReclaimed: number;
+  readonly bytesCopied: number;
+  readonly segmentsDeleted: number;
+  readonly lastDurationMs: number;
+}
+
+export interface CompactOptions {
+  readonly deadRatioMin?: number;
+  readonly runBytesMax?: number;
+  readonly onProgress?: (p: CompactionProgress) => void;
 }
 
 export class StorageNode {
@@ -90,6 +111,10 @@ export class StorageNode {
   private closing: Promise<void> | undefined;
   private reads = 0;
   private corruptReads = 0;
+  private readonly readsInFlight = new Set<Promise<unknown>>();
+  private compacting: Promise<CompactionSummary> | undefined;
+  private compactionStats: CompactionStats = { runs: 0, running: false, bytesReclaimed: 0, bytesCopied: 0, segmentsDeleted: 0, lastDurationMs: 0 };
+  private liveness: LivenessView | undefined;
   // Set right after construction: the writer's hooks need the node to exist first.
   private writer!: SegmentWriter;
 
@@ -99,6 +124,8 @@ export class StorageNode {
     private readonly reader: SegmentReader,
     private readonly clock: Clock,
     readonly recovery: RecoveryReport,
+    readonly dataDir: string,
+    private readonly segmentsDir: string,
   ) {}
 
   static async open(opts: StorageNodeOptions): Promise<StorageNode> {
@@ -110,9 +137,11 @@ export class StorageNode {
     if (fresh) await fsyncDirectory(opts.dataDir);
     const index = ShardIndex.open(join(opts.dataDir, 'index'), opts.nodeId);
     try {
+      await finishCompaction(opts.dataDir, segmentsDir, index, log);
       const recovered = await recover({ segmentsDir, nodeId: opts.nodeId, index, log });
       const reader = new SegmentReader(segmentsDir, limits.segmentReadFdsMax);
-      const node = new StorageNode(opts.nodeId, index, reader, opts.clock ?? systemClock, recovered.report);
+      const node = new StorageNode(opts.nodeId, index, reader, opts.clock ?? systemClock, recovered.report, opts.dataDir, segmentsDir);
+      node.liveness = opts.liveness;
       const segmentBytesMax = opts.segmentBytesMax ?? limits.segmentBytesMax;
       const resume = recovered.last !== undefined && recovered.last.sizeBytes < segmentBytesMax ? recovered.last : undefined;
       node.writer = await SegmentWriter.open({
@@ -164,13 +193,21 @@ export class StorageNode {
     if (loc === undefined) return { kind: 'not-found' };
     if (offset + length > loc.size) return { kind: 'out-of-range', size: loc.size };
     this.reads++;
-    const result = await this.reader.readPayload({
+    // Tracked so that compaction deletes a segment only after reads that located a shard in it finish.
+    const reading = this.reader.readPayload({
       segmentId: loc.segmentId,
       offset: loc.offset,
       shardId: shardIdToBytes(shardId),
       payloadBytes: loc.size,
       payloadCrc32: loc.crc32,
     });
+    this.readsInFlight.add(reading);
+    let result: Awaited<typeof reading>;
+    try {
+      result = await reading;
+    } finally {
+      this.readsInFlight.delete(reading);
+    }
     if (result.kind === 'corrupt') {
       this.corruptReads++;
       return result;
@@ -232,7 +269,82 @@ export class StorageNode {
       corruptReads: this.corruptReads,
       readHandlesOpen: this.reader.openHandles(),
       recovery: this.recovery,
+      compaction: { ...this.compactionStats, running: this.compacting !== undefined },
     };
+  }
+
+  /** Sets (or replaces) the liveness view compaction and repair consult. */
+  attachLiveness(liveness: LivenessView | undefined): void {
+    this.liveness = liveness;
+  }
+
+  /**
+   * Compacts sealed segments whose dead share reaches the threshold (compaction.ts). One run at a
+   * time: a call while one runs waits for it and returns its summary. With liveness attached, the
+   * log is fenced first so every committed reference is known.
+   */
+  compact(opts: CompactOptions = {}): Promise<CompactionSummary> {
+    this.checkWritable();
+    this.compacting ??= this.runCompaction(opts).finally(() => {
+      this.compacting = undefined;
+    });
+    return this.compacting;
+  }
+
+  private async runCompaction(opts: CompactOptions): Promise<CompactionSummary> {
+    await this.liveness?.caughtUp();
+    await this.sync();
+    const liveness = this.liveness;
+    const host: CompactionHost = {
+      dataDir: this.dataDir,
+      activeSegmentId: () => this.writer.stats().activeSegmentId,
+      segmentFileBytes: async () => {
+        const sizes = new Map<number, number>();
+        for (const name of await readdir(this.segmentsDir)) {
+          const id = parseSegmentFileName(name);
+          if (id !== undefined) sizes.set(id, (await stat(join(this.segmentsDir, name))).size);
+        }
+        return sizes;
+      },
+      indexEntries: () => this.index.entries(),
+      isLive: (id, entry, nowMs) => {
+        // Superseded records are not in the index at all; the index's entry is the live record.
+        if (liveness === undefined) return true;
+        return !liveness.isReclaimable(id, entry.writtenAtMs, nowMs);
+      },
+      copyRecord: async (id, entry) => {
+        const read = await this.reader.readPayload({ segmentId: entry.segmentId, offset: entry.offset, shardId: id, payloadBytes: entry.payloadBytes, payloadCrc32: entry.payloadCrc32 });
+        if (read.kind === 'corrupt') {
+          this.corruptReads++;
+          return 'corrupt';
+        }
+        const header = { type: RecordType.shard, shardId: id, payloadBytes: entry.payloadBytes, payloadCrc32: entry.payloadCrc32, writtenAtMs: entry.writtenAtMs };
+        await this.writer.append(header, [read.payload], { sync: false });
+        if (this.pending.size >= limits.indexPendingEntriesMax) await this.sync();
+        return 'copied';
+      },
+      sync: () => this.sync(),
+      drainReads: async () => {
+        await Promise.allSettled([...this.readsInFlight]);
+      },
+      dropSegments: (ids) => dropSegments(this.segmentsDir, this.index, ids, (id) => this.reader.forget(id)),
+    };
+    const summary = await runCompaction(host, {
+      deadRatioMin: opts.deadRatioMin ?? limits.compactionDeadRatioMin,
+      runBytesMax: opts.runBytesMax ?? limits.compactionRunBytesMax,
+      nowMs: this.clock.nowMs(),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    });
+    const c = this.compactionStats;
+    this.compactionStats = {
+      runs: c.runs + 1,
+      running: false,
+      bytesReclaimed: c.bytesReclaimed + summary.bytesReclaimed,
+      bytesCopied: c.bytesCopied + summary.bytesCopied,
+      segmentsDeleted: c.segmentsDeleted + summary.victims.length,
+      lastDurationMs: summary.durationMs,
+    };
+    return summary;
   }
 
   /** Makes everything durable and indexed, then releases files. Idempotent. */
@@ -243,6 +355,7 @@ export class StorageNode {
 
   private async shutdown(): Promise<void> {
     try {
+      await this.compacting?.catch(() => {});
       await this.writer.close();
       await Promise.all(this.indexCommits);
     } finally {
@@ -315,6 +428,33 @@ function toEntry(r: WrittenRecord): IndexEntry {
     payloadCrc32: r.header.payloadCrc32,
     writtenAtMs: r.header.writtenAtMs,
   };
+}
+
+/** Deletes segment files compaction emptied, then forgets them in the index. Idempotent. */
+async function dropSegments(segmentsDir: string, index: ShardIndex, ids: readonly number[], forget: (id: number) => void): Promise<void> {
+  for (const id of ids) {
+    forget(id);
+    try {
+      await unlink(join(segmentsDir, segmentFileName(id)));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+  await fsyncDirectory(segmentsDir);
+  for (const id of ids) await index.forgetSegment(id);
+}
+
+/** Rolls back or finishes a compaction a crash interrupted (compaction.ts explains which). */
+async function finishCompaction(dataDir: string, segmentsDir: string, index: ShardIndex, log: (line: string) => void): Promise<void> {
+  const marker = await readMarker(dataDir);
+  if (marker === undefined) return;
+  if (marker.phase === 'deleting') {
+    await dropSegments(segmentsDir, index, marker.victims, () => {});
+    log(`storage: finished an interrupted compaction: deleted segments ${marker.victims.join(', ')}`);
+  } else {
+    log(`storage: rolled back an interrupted compaction of segments ${marker.victims.join(', ')}`);
+  }
+  await removeMarker(dataDir);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -84,8 +84,11 @@ export async function recover(opts: RecoveryOptions): Promise<RecoveredState> {
     if (isLast && sizeBytes !== undefined) last = { segmentId, sizeBytes };
   }
   const present = new Set(ids);
-  for (const [segmentId] of opts.index.segments()) {
-    if (!present.has(segmentId)) c.problems.push(`index refers to segment ${segmentId}, which is missing`);
+  for (const [segmentId] of [...opts.index.segments()]) {
+    if (present.has(segmentId)) continue;
+    // Deleted by compaction after its live records were copied (their entries point at the copies).
+    const dropped = await opts.index.forgetSegment(segmentId);
+    c.problems.push(`index refers to segment ${segmentId}, which is missing; forgot it and ${dropped} entries into it`);
   }
   for (const p of c.problems) opts.log(`storage ${opts.nodeId}: recovery: ${p}`);
   const report: RecoveryReport = { segments: ids.length, ...c };

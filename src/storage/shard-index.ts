@@ -172,6 +172,17 @@ export class ShardIndex {
     return doomed.length;
   }
 
+  /** Forgets a deleted segment: its meta and every entry still pointing into it, in one transaction. */
+  async forgetSegment(segmentId: number): Promise<number> {
+    const doomed: Buffer[] = [];
+    for (const [shardId, entry] of this.entries()) if (entry.segmentId === segmentId) doomed.push(shardId);
+    await this.root.batch(() => {
+      for (const key of doomed) void this.shards.remove(key);
+      void this.segmentsDb.remove(segmentKey(segmentId));
+    });
+    return doomed.length;
+  }
+
   /** Snapshot iteration over all entries, in shard id order. */
   *entries(): Generator<readonly [shardId: Buffer, entry: IndexEntry]> {
     for (const { key, value } of this.shards.getRange()) {

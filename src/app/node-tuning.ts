@@ -1,0 +1,31 @@
+/**
+ * Storage node settings from the environment (all optional; defaults in src/lib/limits.ts):
+ *   STRATA_SEGMENT_BYTES          segment size before roll-over
+ *   STRATA_GROUP_COMMIT_MS        group commit: longest wait before an fsync for waiting appends
+ *   STRATA_SHARD_GRACE_MS         an unreferenced shard is reclaimable this long after written/released
+ *   STRATA_COMPACT_INTERVAL_MS    periodic compaction (0 = only on demand)
+ *   STRATA_COMPACT_DEAD_RATIO     dead share of a sealed segment that makes it a victim (0..1)
+ */
+import type { NodeTuning } from '../storage/node-host.ts';
+
+export function nodeTuningFromEnv(env: NodeJS.ProcessEnv = process.env): NodeTuning {
+  const t: { -readonly [K in keyof NodeTuning]: NodeTuning[K] } = {};
+  const num = (name: string): number | undefined => {
+    const v = env[name];
+    if (v === undefined || v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${v}`);
+    return n;
+  };
+  const seg = num('STRATA_SEGMENT_BYTES');
+  if (seg !== undefined) t.segmentBytesMax = seg;
+  const gc = num('STRATA_GROUP_COMMIT_MS');
+  if (gc !== undefined) t.groupCommitDelayMs = gc;
+  const grace = num('STRATA_SHARD_GRACE_MS');
+  if (grace !== undefined) t.shardGraceMs = grace;
+  const interval = num('STRATA_COMPACT_INTERVAL_MS');
+  if (interval !== undefined) t.compactIntervalMs = interval;
+  const ratio = num('STRATA_COMPACT_DEAD_RATIO');
+  if (ratio !== undefined) t.compactDeadRatioMin = ratio;
+  return t;
+}

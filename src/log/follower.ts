@@ -1,0 +1,168 @@
+/**
+ * A durable JetStream pull consumer that feeds the event log, in order and in batches, to a sink
+ * whose own checkpoint is the truth about progress (the same scheme as the gateway projector):
+ *
+ * - on start the durable consumer is recreated to deliver from `sink.checkpoint() + 1`, so a crash
+ *   between the sink's commit and the ack neither skips nor repeats an event;
+ * - messages are pulled with a bounded window and applied in batches (group commit: whatever
+ *   accumulated while the previous batch was committing goes into the next one);
+ * - the batch is acked (ack-all) after the sink committed it.
+ *
+ * Used by the storage node's shard liveness. Unknown event types advance the checkpoint only.
+ */
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { decodeEvent } from '../events/codec.ts';
+import { streamName } from '../events/subjects.ts';
+import type { LoggedEvent } from '../events/types.ts';
+import { assert } from '../lib/assert.ts';
+import { isNotFoundError } from './nats-errors.ts';
+
+export interface FollowerSink {
+  /** Last stream sequence the sink has committed. */
+  checkpoint(): number;
+  /** Applies consecutive events and the new checkpoint `lastSeq` atomically. */
+  apply(events: readonly LoggedEvent[], lastSeq: number): Promise<void>;
+}
+
+interface Waiter {
+  readonly seq: number;
+  readonly resolve: () => void;
+  readonly reject: (e: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+export class LogFollower {
+  private messages: ConsumerMessages | undefined;
+  private running: Promise<void> | undefined;
+  private waiters: Waiter[] = [];
+  private failure: Error | undefined;
+  private draining: Promise<void> = Promise.resolve();
+  private drainRunning = false;
+  private pending: { events: LoggedEvent[]; last: JsMsg | undefined; lastSeq: number } = { events: [], last: undefined, lastSeq: 0 };
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly sink: FollowerSink,
+    private readonly consumerName: string,
+    private readonly batchMax: number,
+  ) {
+    assert(batchMax >= 1, 'batchMax');
+  }
+
+  get appliedSeq(): number {
+    return this.sink.checkpoint();
+  }
+
+  async start(): Promise<void> {
+    assert(!this.running, 'follower already started');
+    const jsm = await jetstreamManager(this.nc);
+    try {
+      await jsm.consumers.delete(streamName, this.consumerName);
+    } catch (err) {
+      if (!isNotFoundError(err)) throw err;
+    }
+    await jsm.consumers.add(streamName, {
+      durable_name: this.consumerName,
+      ack_policy: AckPolicy.All,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: this.sink.checkpoint() + 1,
+      max_ack_pending: this.batchMax * 4,
+      inactive_threshold: 7 * 24 * 3600 * 1_000_000_000,
+    });
+    const consumer = await jetstream(this.nc).consumers.get(streamName, this.consumerName);
+    this.messages = await consumer.consume({ max_messages: this.batchMax });
+    this.running = this.run(this.messages);
+  }
+
+  /** Resolves once every event up to `seq` is applied. */
+  waitApplied(seq: number, timeoutMs: number): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (seq <= this.sink.checkpoint()) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w.timer !== timer);
+        reject(new Error(`log follower ${this.consumerName} did not reach sequence ${seq} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.push({ seq, resolve, reject, timer });
+    });
+  }
+
+  /** Resolves once everything in the stream when called is applied (a fence). */
+  async caughtUp(timeoutMs: number): Promise<void> {
+    const jsm = await jetstreamManager(this.nc);
+    const info = await jsm.streams.info(streamName);
+    await this.waitApplied(info.state.last_seq, timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.messages) return;
+    const m = this.messages;
+    this.messages = undefined;
+    await m.close();
+    await this.running;
+    await this.draining;
+    this.fail(new Error('log follower stopped'));
+  }
+
+  private async run(messages: ConsumerMessages): Promise<void> {
+    try {
+      for await (const m of messages) {
+        const decoded = decodeEvent(m.data);
+        if (decoded.ok) this.pending.events.push({ ...decoded.event, seq: m.seq });
+        this.pending.last = m;
+        this.pending.lastSeq = m.seq;
+        this.kick();
+        if (this.pending.events.length >= this.batchMax) await this.draining;
+      }
+      this.kick();
+      await this.draining;
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private kick(): void {
+    if (this.drainRunning) return;
+    this.drainRunning = true;
+    this.draining = this.drain().finally(() => {
+      this.drainRunning = false;
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.last) {
+      const batch = this.pending;
+      this.pending = { events: [], last: undefined, lastSeq: 0 };
+      try {
+        await this.sink.apply(batch.events, batch.lastSeq);
+        batch.last?.ack();
+        this.wake();
+      } catch (err) {
+        this.fail(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+    }
+  }
+
+  private wake(): void {
+    const done = this.sink.checkpoint();
+    const still: Waiter[] = [];
+    for (const w of this.waiters) {
+      if (w.seq <= done) {
+        clearTimeout(w.timer);
+        w.resolve();
+      } else still.push(w);
+    }
+    this.waiters = still;
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const w of this.waiters) {
+      clearTimeout(w.timer);
+      w.reject(err);
+    }
+    this.waiters = [];
+  }
+}
