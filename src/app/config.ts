@@ -27,6 +27,8 @@ export interface StrataConfig {
   readonly remoteNodes: readonly string[];
   readonly segmentBytesMax: number | undefined;
   readonly streamReplicas: number;
+  /** Fence GET/HEAD/LIST on the log so reads through this gateway see writes made through others. */
+  readonly readFence: boolean;
 }
 
 const projectRoot = new URL('../../', import.meta.url).pathname;
@@ -58,6 +60,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     remoteNodes: list(env['STRATA_NODES']),
     segmentBytesMax: env['STRATA_SEGMENT_BYTES'] ? num('STRATA_SEGMENT_BYTES', 0) : undefined,
     streamReplicas: num('STRATA_STREAM_REPLICAS', 1),
+    readFence: (env['STRATA_READ_FENCE'] ?? 'on') !== 'off',
   };
   return { ...base, ...overrides };
 }

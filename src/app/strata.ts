@@ -17,8 +17,14 @@ import { hostNode, type HostedNode, type NodeTuning } from '../storage/node-host
 import { LocalShardStore, maxShardBytes } from '../storage/shard-store.ts';
 import type { StrataConfig } from './config.ts';
 import { loadRootCredentials, type RootCredentials } from './credentials.ts';
+import { serveAdmin } from './admin.ts';
+import { rebuildAndSwap, type LiveModel, type RebuildSummary } from './rebuild.ts';
+import { currentModelDir } from './model-dir.ts';
+import type { RebuildProgress } from '../projections/rebuild.ts';
+import type { ProjectionName } from '../model/store.ts';
 import { nodeTuningFromEnv } from './node-tuning.ts';
-import { SimplePlacement } from './placement.ts';
+import { ReplicatedPlacement, staticNodes, type NodeSource } from './placement.ts';
+import { NodeDirectory } from '../storage/registry.ts';
 
 export interface Strata {
   readonly endpoint: string;
@@ -27,8 +33,11 @@ export interface Strata {
   readonly nats: EmbeddedNats | undefined;
   readonly store: ReadModelStore;
   readonly projector: Projector;
+  /** Rebuilds the read model from the log and swaps it in without stopping. */
+  rebuild(o?: { projection?: ProjectionName; onProgress?: (p: RebuildProgress) => void }): Promise<RebuildSummary>;
   /** The embedded storage node, when this process hosts one. */
   readonly node: HostedNode | undefined;
+  readonly placement: ReplicatedPlacement;
   stop(): Promise<void>;
 }
 
@@ -39,6 +48,8 @@ export interface StartOptions {
   readonly gateway?: boolean;
   /** Storage node settings (default: from the environment, src/app/node-tuning.ts). */
   readonly nodeTuning?: NodeTuning;
+  /** Host a storage node in this process (default: when no remote nodes are configured). */
+  readonly embeddedNode?: boolean;
 }
 
 export async function connectNats(url: string, name: string): Promise<NatsConnection> {
@@ -78,7 +89,7 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
 
     let local: LocalShardStore | undefined;
     let hosted: HostedNode | undefined;
-    if (config.remoteNodes.length === 0) {
+    if (opts.embeddedNode ?? config.remoteNodes.length === 0) {
       const h = await hostNode(nc, {
         nodeId: config.nodeId,
         dataDir: join(config.dataDir, 'nodes', config.nodeId),
@@ -90,16 +101,28 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
       stops.push(() => h.stop());
       local = new LocalShardStore(h.node);
     }
-    const placement = new SimplePlacement(nc, local, config.remoteNodes, maxShardBytes(nc));
+    let source: NodeSource;
+    if (config.remoteNodes.length > 0) {
+      source = staticNodes(config.remoteNodes);
+    } else {
+      // Discovery: the nodes announcing themselves in the registry (the embedded one included).
+      const directory = await NodeDirectory.open(nc, clock);
+      stops.push(() => directory.stop());
+      source = directory;
+    }
+    const placement = new ReplicatedPlacement(nc, local, source, maxShardBytes(nc), clock);
 
-    const store = ReadModelStore.open(join(config.dataDir, 'gateways', config.gatewayId, 'readmodel'));
-    stops.push(() => store.close());
-    const projector = new Projector(nc, store, `projector-${config.gatewayId}`);
-    await projector.start();
-    stops.push(() => projector.stop());
+    const gatewayDir = join(config.dataDir, 'gateways', config.gatewayId);
+    const store = ReadModelStore.open(await currentModelDir(gatewayDir));
+    // The live model can be replaced by a rebuild (strata replay --rebuild): stop whichever is live.
+    const live: LiveModel = { store, projector: new Projector(nc, store, `projector-${config.gatewayId}`) };
+    stops.push(() => live.store.close());
+    await live.projector.start();
+    stops.push(() => live.projector.stop());
+    const projector = live.projector;
 
     const eventLog = await EventLog.open(nc);
-    const engine = new Engine({ log: eventLog, projector, store, placement, clock, region: config.region });
+    const engine = new Engine({ log: eventLog, projector, store, placement, clock, region: config.region, readFence: config.readFence });
     const server = createS3Server({
       engine,
       lookupSecret: (ak) => (ak === credentials.accessKeyId ? credentials.secretAccessKey : undefined),
@@ -116,6 +139,10 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
           server.closeAllConnections();
         }),
     );
+    const rebuild = (o: { projection?: ProjectionName; onProgress?: (p: RebuildProgress) => void } = {}): Promise<RebuildSummary> =>
+      rebuildAndSwap(nc, live, engine, { gatewayDir, gatewayId: config.gatewayId, ...o });
+    const admin = serveAdmin(nc, config.gatewayId, rebuild, log);
+    stops.push(() => admin.stop());
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     return {
@@ -123,9 +150,15 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
       natsUrl,
       credentials,
       nats,
-      store,
-      projector,
+      get store() {
+        return live.store;
+      },
+      get projector() {
+        return live.projector;
+      },
+      rebuild,
       node: hosted,
+      placement,
       stop: stopAll,
     };
   } catch (err) {

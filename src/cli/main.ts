@@ -3,16 +3,19 @@
  *   server    the embedded default: nats-server, storage node, projector and S3 gateway
  *   gateway   an S3 gateway only, against NATS_URL and the storage nodes in STRATA_NODES
  *   node      a storage node only, serving shards over NATS (--id, --data)
+ *   replay    --rebuild [--projection NAME]: rebuild the read model from the log
  *   compact   compact a storage node's segments now (--node)
  */
 import { runGateway, runServer } from './server.ts';
 import { runCompact } from './compact.ts';
 import { runNode } from './node.ts';
+import { runReplay } from './replay.ts';
 
 const commands: Record<string, (args: string[]) => Promise<void>> = {
   server: runServer,
   gateway: runGateway,
   node: runNode,
+  replay: runReplay,
   compact: runCompact,
 };
 

@@ -31,6 +31,12 @@ export interface EngineDeps {
   readonly placement: ShardPlacement;
   readonly clock: Clock;
   readonly region: string;
+  /**
+   * Fence reads across gateways: before GET/HEAD (the key's subject) and LIST (the whole stream),
+   * wait until this gateway's read model has applied everything already committed. Needed when
+   * several gateways serve one log; a lone gateway already answers writes only after applying.
+   */
+  readonly readFence: boolean;
 }
 
 export interface PutObjectInput extends WriteBodyInput {
@@ -84,6 +90,16 @@ export class Engine {
     return this.d.placement;
   }
 
+  /**
+   * Switches to a rebuilt model without stopping (strata replay --rebuild). The deps object is
+   * shared with the sub-engines (multipart, copy), so it is updated in place for all of them.
+   */
+  swapModel(store: ReadModelStore, projector: Projector): void {
+    const d = this.d as { -readonly [K in keyof EngineDeps]: EngineDeps[K] };
+    d.store = store;
+    d.projector = projector;
+  }
+
   private event(actor: Actor, bucket: string, key: string, versionId: string, body: EventBody): StrataEvent {
     const timeMs = this.d.clock.nowMs();
     return {
@@ -104,6 +120,16 @@ export class Engine {
     const last = await this.d.log.lastSubjectSeq(subject);
     if (last > 0) await this.d.projector.waitApplied(last);
     return last;
+  }
+
+  /**
+   * Read-after-write across gateways: make this gateway's model at least as new as the log was
+   * when the read arrived. For a key, the last event on its subject; for a listing, the stream.
+   */
+  async readFence(bucket: string, key?: string): Promise<void> {
+    if (!this.d.readFence) return;
+    const last = key === undefined ? await this.d.log.lastSeq() : await this.d.log.lastSubjectSeq(objectSubject(bucket, key));
+    if (last > this.d.projector.appliedSeq) await this.d.projector.waitApplied(last);
   }
 
   private async commit(subject: string, ev: StrataEvent, expectLastSubjectSeq?: number): Promise<Outcome | 'conflict'> {

@@ -19,6 +19,13 @@ export const limits = {
   deleteObjectsKeysMax: 1000,
   /** Highest part number, and so most parts in one multipart upload (S3's limit). */
   multipartPartsMax: 10_000,
+  /** Smallest part of a multipart upload, except the last (S3's limit). */
+  multipartPartBytesMin: 5 * 1024 * 1024,
+  /** Largest object a multipart upload can complete (S3's limit, 5 TiB). */
+  multipartObjectBytesMax: 5 * 1024 * 1024 * 1024 * 1024,
+  /** Parts in one ListParts page and uploads in one ListMultipartUploads page (S3's limits). */
+  listPartsMax: 1000,
+  listUploadsMax: 1000,
   /** Keys in one listing page (S3's limit). */
   listKeysMax: 1000,
   /** Longest object key in UTF-8 bytes (S3's limit). */
@@ -41,6 +48,8 @@ export const limits = {
   presignExpirySecondsMax: 7 * 24 * 3600,
   /** Events the projector pulls from JetStream per batch (bounded pull). */
   projectorBatchMax: 512,
+  /** Events per batch (pull window and LMDB transaction) when rebuilding a model by replay. */
+  rebuildBatchMax: 2048,
   /** Events applied in one LMDB transaction. */
   projectorTxnEventsMax: 512,
   /** How long a write waits for the local projector to apply its event before failing. */

@@ -244,6 +244,37 @@ export class ReadModelStore implements ModelView {
   }
 
   /** Every entry of every database, for comparing a rebuilt model with a live one in tests. */
+  private dbByName(name: string): Database<unknown, string | Buffer> | undefined {
+    const dbs: Record<string, Database<unknown, string | Buffer>> = {
+      buckets: this.buckets as Database<unknown, string | Buffer>,
+      objects: this.objects as Database<unknown, string | Buffer>,
+      versions: this.versions as Database<unknown, string | Buffer>,
+      versionIds: this.versionIds as Database<unknown, string | Buffer>,
+    };
+    return dbs[name];
+  }
+
+  /** Whether the named databases hold the same entries here and in `other`, compared in lockstep. */
+  sameAs(other: ReadModelStore, names: readonly string[]): boolean {
+    for (const name of names) {
+      const a = this.dbByName(name);
+      const b = other.dbByName(name);
+      if (!a || !b) continue;
+      const ia = a.getRange({})[Symbol.iterator]();
+      const ib = b.getRange({})[Symbol.iterator]();
+      for (;;) {
+        const x = ia.next();
+        const y = ib.next();
+        if (x.done || y.done) {
+          if (x.done !== y.done) return false;
+          break;
+        }
+        if (JSON.stringify([x.value.key, x.value.value]) !== JSON.stringify([y.value.key, y.value.value])) return false;
+      }
+    }
+    return true;
+  }
+
   dump(): Record<string, [string, unknown][]> {
     assert(this.root, 'store is open');
     const hex = (db: Database<unknown, Buffer>): [string, unknown][] => [...db.getRange({})].map(({ key, value }) => [key.toString('hex'), value]);

@@ -172,13 +172,41 @@ export class Projector {
     });
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops consuming. Writers still waiting are handed to `successor` (a projector on a rebuilt
+   * model taking over), else they fail.
+   */
+  async stop(successor?: Projector): Promise<void> {
     if (!this.messages) return;
     const m = this.messages;
     this.messages = undefined;
     await m.close();
     await this.running;
     await this.draining;
+    if (successor) {
+      for (const [seq, ws] of this.waiters) {
+        for (const w of ws) {
+          clearTimeout(w.timer);
+          successor.waitApplied(seq).then(w.resolve, w.reject);
+        }
+      }
+      this.waiters.clear();
+    }
     this.fail(new Error('projector stopped'));
+  }
+
+  /** Seeds outcomes of events applied before this projector started (by a rebuild). */
+  rememberOutcomes(outcomes: Iterable<readonly [number, Outcome]>): void {
+    for (const [seq, o] of outcomes) this.remember(seq, o);
+  }
+
+  /** Removes this projector's durable consumer (after a rebuild replaced it). */
+  async deleteConsumer(): Promise<void> {
+    const jsm = await jetstreamManager(this.nc);
+    try {
+      await jsm.consumers.delete(streamName, this.consumerName);
+    } catch (err) {
+      if (!isNotFoundError(err)) throw err;
+    }
   }
 }

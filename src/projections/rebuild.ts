@@ -1,0 +1,81 @@
+/**
+ * Rebuild by replay: a fresh model built from the first event of the log into a new LMDB
+ * environment, with an ordered (ephemeral, flow-controlled) consumer pulled in bounded batches.
+ * The live model keeps serving meanwhile; the caller swaps once the new one has caught up.
+ */
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { decodeEvent } from '../events/codec.ts';
+import { streamName } from '../events/subjects.ts';
+import type { LoggedEvent } from '../events/types.ts';
+import { limits } from '../lib/limits.ts';
+import type { Outcome } from '../model/evolve.ts';
+import { ReadModelStore } from '../model/store.ts';
+
+const recentOutcomesMax = 65_536;
+
+export interface RebuildProgress {
+  readonly appliedSeq: number;
+  readonly targetSeq: number;
+  readonly events: number;
+  readonly elapsedMs: number;
+}
+
+export interface RebuildResult {
+  readonly store: ReadModelStore;
+  /** Outcomes of the last events applied (a writer waiting during a swap may ask for them). */
+  readonly recentOutcomes: Map<number, Outcome>;
+  readonly events: number;
+  readonly lastSeq: number;
+  readonly elapsedMs: number;
+}
+
+/** Replays the stream into a new store at `dir` up to (at least) the stream's last sequence now. */
+export async function rebuildInto(
+  nc: NatsConnection,
+  dir: string,
+  opts: { onProgress?: (p: RebuildProgress) => void; nowMs?: () => number } = {},
+): Promise<RebuildResult> {
+  const now = opts.nowMs ?? (() => Date.now());
+  const started = now();
+  const store = ReadModelStore.open(dir);
+  try {
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info(streamName);
+    const targetSeq = info.state.last_seq;
+    let events = 0;
+    let lastReport = 0;
+    const recentOutcomes = new Map<number, Outcome>();
+    const from = store.checkpoint() + 1;
+    if (targetSeq >= from) {
+      const consumer = await jetstream(nc).consumers.get(streamName, { opt_start_seq: from });
+      let batch: LoggedEvent[] = [];
+      let batchLast = 0;
+      const messages = await consumer.consume({ max_messages: limits.rebuildBatchMax });
+      for await (const m of messages) {
+        const decoded = decodeEvent(m.data);
+        if (decoded.ok) batch.push({ ...decoded.event, seq: m.seq });
+        batchLast = m.seq;
+        events++;
+        if (batch.length >= limits.rebuildBatchMax || m.info.pending === 0 || m.seq >= targetSeq) {
+          for (const a of await store.apply(batch, batchLast)) {
+            recentOutcomes.set(a.seq, a.outcome);
+            if (recentOutcomes.size > recentOutcomesMax) recentOutcomes.delete(recentOutcomes.keys().next().value ?? 0);
+          }
+          batch = [];
+          const t = now();
+          if (opts.onProgress && (t - lastReport >= 250 || batchLast >= targetSeq)) {
+            lastReport = t;
+            opts.onProgress({ appliedSeq: batchLast, targetSeq, events, elapsedMs: t - started });
+          }
+          if (batchLast >= targetSeq) break;
+        }
+      }
+      await messages.close();
+    }
+    return { store, recentOutcomes, events, lastSeq: store.checkpoint(), elapsedMs: now() - started };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
