@@ -24,6 +24,8 @@ export interface WriteBodyInput {
   readonly checksum: ChecksumExpectation | undefined;
   /** Algorithm to compute and store even when the client sent no value. */
   readonly defaultChecksum: ChecksumAlgorithm | undefined;
+  /** Never carry the body inline (multipart parts: an object is a manifest of shards). */
+  readonly noInline?: boolean;
 }
 
 export interface WrittenBody {
@@ -63,7 +65,7 @@ export async function writeBody(placement: ShardPlacement, input: WriteBodyInput
     const p = store
       .putShard(shardId, data, { sync })
       .then((r) => {
-        shards[index] = { shardId, objectOffset, length, crc32: r.crc32, nodes: [r.nodeId] };
+        shards[index] = { shardId, objectOffset, length, crc32: r.crc32, nodes: r.nodes ?? [r.nodeId] };
       })
       .catch((err: unknown) => {
         firstError ??= err;
@@ -103,8 +105,9 @@ export async function writeBody(placement: ShardPlacement, input: WriteBodyInput
   if (input.expectedLength !== undefined && size !== input.expectedLength) return fail('IncompleteBody');
 
   let inlineData: Uint8Array | undefined;
-  if (shards.length === 0 && size <= limits.inlineBytesMax) {
-    inlineData = Buffer.concat(pending);
+  if (shards.length === 0 && size <= (input.noInline ? 0 : limits.inlineBytesMax)) {
+    // An empty part has no shard at all.
+    if (!input.noInline) inlineData = Buffer.concat(pending);
   } else {
     await flush(true);
     if (firstError) throw firstError;

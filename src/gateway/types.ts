@@ -48,13 +48,23 @@ export interface ShardPlacement {
   forWrite(): ShardStoreLike;
   /** The store holding a copy on this node, if the node is known. */
   forNode(nodeId: string): ShardStoreLike | undefined;
+  /**
+   * Stores to read a shard from, in order: the nodes its ref names (healthy ones first), then the
+   * other live nodes in its placement ranking (where a repair may have put a copy).
+   */
+  readOrder?(shardId: string, nodes: readonly string[]): readonly ShardStoreLike[];
   /** Largest shard every store accepts. */
   readonly shardBytes: number;
 }
 
 export interface ShardStoreLike {
   readonly nodeId: string;
-  putShard(shardId: string, data: Buffer[], opts: { sync: boolean }): Promise<{ shardId: string; nodeId: string; size: number; crc32: number }>;
+  /** `nodes`: every node that durably holds a copy (a replicating store writes several). */
+  putShard(
+    shardId: string,
+    data: Buffer[],
+    opts: { sync: boolean },
+  ): Promise<{ shardId: string; nodeId: string; size: number; crc32: number; nodes?: readonly string[] }>;
   readShard(shardId: string, offset: number, length: number): Promise<Buffer>;
 }
 

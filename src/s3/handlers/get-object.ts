@@ -7,6 +7,8 @@ import { objectResponseHeaders, responseOverrides } from '../object-headers.ts';
 import { contentRange, invalidRangeError, parseRange } from '../range.ts';
 import { readVersionId, recordForRead } from '../versions.ts';
 import { headerValue } from '../route.ts';
+import { selectPart } from '../part-number.ts';
+import { checksumHeaderName, parseChecksumAlgorithm } from '../../lib/checksums.ts';
 import type { ObjectRecord } from '../../model/records.ts';
 
 function lookup(ctx: RequestContext): { rec: ObjectRecord; headers: Record<string, string> } {
@@ -37,7 +39,8 @@ async function serve(ctx: RequestContext, withBody: boolean): Promise<void> {
     if (v !== null) headers[header] = v;
   }
   const rangeHeader = headerValue(ctx.req.headers, 'range');
-  const range = parseRange(rangeHeader, rec.size);
+  const part = selectPart(rec, ctx.target.query.get('partNumber'), rangeHeader);
+  const range = part?.partsCount !== undefined ? { kind: 'range' as const, start: part.start, end: part.end } : parseRange(rangeHeader, rec.size);
   if (range.kind === 'unsatisfiable') throw invalidRangeError(rangeHeader ?? '', rec.size);
   const [start, end] = range.kind === 'range' ? [range.start, range.end] : [0, rec.size - 1];
   const res = ctx.res;
@@ -49,6 +52,15 @@ async function serve(ctx: RequestContext, withBody: boolean): Promise<void> {
   }
   res.setHeader('Content-Length', Math.max(0, end - start + 1));
   if (range.kind === 'range') res.setHeader('Content-Range', contentRange(start, end, rec.size));
+  if (part?.partsCount !== undefined) {
+    res.setHeader('x-amz-mp-parts-count', part.partsCount);
+    if (headerValue(ctx.req.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') {
+      for (const c of part.checksums) {
+        const alg = parseChecksumAlgorithm(c.algorithm);
+        if (alg) res.setHeader(checksumHeaderName(alg), c.value);
+      }
+    }
+  }
   res.statusCode = range.kind === 'range' ? 206 : 200;
   if (!withBody || rec.size === 0) {
     res.end();

@@ -5,6 +5,7 @@ import type { RequestContext } from '../context.ts';
 import { s3Error } from '../errors.ts';
 import { readContentMd5, readDeclaredChecksum, readObjectHeaders } from '../object-headers.ts';
 import { sendEmpty, unwrap } from '../respond.ts';
+import { readWriteCondition } from '../write-conditions.ts';
 
 export async function putObject(ctx: RequestContext): Promise<void> {
   const length = ctx.declaredLength;
@@ -13,6 +14,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
     throw s3Error('EntityTooLarge', undefined, { ProposedSize: String(length), MaxSizeAllowed: String(limits.objectBytesMax) });
   }
   const headers = readObjectHeaders(ctx.req.headers);
+  const condition = readWriteCondition(ctx.req.headers);
   const contentMd5 = readContentMd5(ctx.req.headers);
   const declared = readDeclaredChecksum(ctx.req.headers);
   const checksum = declared
@@ -32,6 +34,7 @@ export async function putObject(ctx: RequestContext): Promise<void> {
     sha256Hex: undefined,
     checksum,
     defaultChecksum: undefined,
+    ...(condition ? { condition } : {}),
   });
   const out = unwrap(result, ctx);
   ctx.res.setHeader('ETag', `"${out.etag}"`);
