@@ -48,11 +48,15 @@ export async function writeBody(placement: ShardPlacement, input: WriteBodyInput
   let size = 0;
   let pending: Buffer[] = [];
   let pendingBytes = 0;
+  // Bytes already cut into shards: the next shard's offset. (Not `size - pendingBytes`: `size`
+  // already counts the rest of a chunk that is still being cut.)
+  let cutBytes = 0;
 
   const flush = async (sync: boolean): Promise<void> => {
     const data = pending;
     const length = pendingBytes;
-    const objectOffset = size - pendingBytes;
+    const objectOffset = cutBytes;
+    cutBytes += length;
     pending = [];
     pendingBytes = 0;
     const store = placement.forWrite();
