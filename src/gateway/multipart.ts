@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { bucketSubject, uploadSubject } from '../events/subjects.ts';
 import { type ChecksumType, type ChecksumValue, type ObjectPart, type ObjectVersionPutBody, type ShardRef } from '../events/types.ts';
 import { parseChecksumAlgorithm, type ChecksumAlgorithm } from '../lib/checksums.ts';
+import { crashPoint } from '../lib/crash-points.ts';
 import { newEventId } from '../lib/ids.ts';
 import { limits } from '../lib/limits.ts';
 import type { BucketRecord, ObjectRecord } from '../model/records.ts';
@@ -179,9 +180,11 @@ export class MultipartEngine {
     const bucket = this.d.store.bucket(input.bucket);
     if (!bucket) return fail('NoSuchBucket');
     const versionId = this.versionIdFor(bucket);
+    crashPoint('multipart-complete-before-publish');
     const result = await commitToKey(this.d, input.bucket, input.key, input.condition, () =>
       newEvent(this.d.clock, actor, input.bucket, input.key, versionId, { type: 'MultipartCompleted', uploadId: input.uploadId, object }),
     );
+    crashPoint('multipart-complete-after-commit');
     if (!result.ok) return result;
     if (result.value.kind === 'rejected') return fail(result.value.code);
     return ok({ etag: object.etag, versionId, versioned: bucket.versioning !== 'Unversioned', checksum: object.checksums[0] });
