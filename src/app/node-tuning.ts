@@ -5,6 +5,9 @@
  *   STRATA_SHARD_GRACE_MS         an unreferenced shard is reclaimable this long after written/released
  *   STRATA_COMPACT_INTERVAL_MS    periodic compaction (0 = only on demand)
  *   STRATA_COMPACT_DEAD_RATIO     dead share of a sealed segment that makes it a victim (0..1)
+ *   STRATA_SCRUB_BYTES_PER_SEC    background scrub rate (0 = off)
+ *   STRATA_SCRUB_INTERVAL_MS      pause between scrub passes
+ *   STRATA_REPAIR_INTERVAL_MS     re-replication check period (0 = on demand only)
  */
 import type { NodeTuning } from '../storage/node-host.ts';
 
@@ -27,5 +30,11 @@ export function nodeTuningFromEnv(env: NodeJS.ProcessEnv = process.env): NodeTun
   if (interval !== undefined) t.compactIntervalMs = interval;
   const ratio = num('STRATA_COMPACT_DEAD_RATIO');
   if (ratio !== undefined) t.compactDeadRatioMin = ratio;
+  const scrub = num('STRATA_SCRUB_BYTES_PER_SEC');
+  if (scrub !== undefined) t.scrubBytesPerSec = scrub;
+  const scrubEvery = num('STRATA_SCRUB_INTERVAL_MS');
+  if (scrubEvery !== undefined) t.scrubPassIntervalMs = scrubEvery;
+  const repair = num('STRATA_REPAIR_INTERVAL_MS');
+  if (repair !== undefined) t.repairIntervalMs = repair;
   return t;
 }

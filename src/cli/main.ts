@@ -5,10 +5,12 @@
  *   node      a storage node only, serving shards over NATS (--id, --data)
  *   replay    --rebuild [--projection NAME]: rebuild the read model from the log
  *   compact   compact a storage node's segments now (--node)
+ *   repair    re-replicate the shards of a lost node now (--node)
  */
 import { runGateway, runServer } from './server.ts';
 import { runCompact } from './compact.ts';
 import { runNode } from './node.ts';
+import { runRepair } from './repair.ts';
 import { runReplay } from './replay.ts';
 
 const commands: Record<string, (args: string[]) => Promise<void>> = {
@@ -17,6 +19,7 @@ const commands: Record<string, (args: string[]) => Promise<void>> = {
   node: runNode,
   replay: runReplay,
   compact: runCompact,
+  repair: runRepair,
 };
 
 const [name = 'server', ...args] = process.argv.slice(2);

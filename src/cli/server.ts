@@ -3,8 +3,8 @@ import { configFromEnv, type StrataConfig } from '../app/config.ts';
 import { startStrata } from '../app/strata.ts';
 import { flag, stopOnSignals } from './signals.ts';
 
-async function run(config: StrataConfig): Promise<void> {
-  const s = await startStrata(config);
+async function run(config: StrataConfig, opts: { embeddedNode?: boolean } = {}): Promise<void> {
+  const s = await startStrata(config, opts);
   stopOnSignals(() => s.stop());
   const lines = [
     `Strata is up.`,
@@ -14,7 +14,7 @@ async function run(config: StrataConfig): Promise<void> {
     `  Region:        ${config.region}`,
     `  NATS:          ${s.natsUrl}${s.nats ? ' (embedded nats-server, pid ' + s.nats.pid + ')' : ''}`,
     `  Data:          ${config.dataDir}`,
-    `  Storage:       ${config.remoteNodes.length === 0 ? 'embedded node ' + config.nodeId + ', replication factor 1' : 'nodes ' + config.remoteNodes.join(', ')}`,
+    `  Storage:       ${s.node ? 'embedded node ' + config.nodeId + ', ' : ''}${config.remoteNodes.length > 0 ? 'nodes ' + config.remoteNodes.join(', ') : 'nodes from the registry'}; live now: ${s.placement.ranking('').join(', ') || 'none'}; replication factor ${s.placement.replicationFactor()} (STANDARD: 3 once 3 nodes are up)`,
     `Try: AWS_ACCESS_KEY_ID=${s.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=${s.credentials.secretAccessKey} aws --endpoint-url ${s.endpoint} s3 mb s3://my-bucket`,
   ];
   console.log(lines.join('\n'));
@@ -35,9 +35,9 @@ export async function runServer(args: string[]): Promise<void> {
 
 export async function runGateway(args: string[]): Promise<void> {
   const config = configFromEnv(process.env, overrides(args));
-  if (!config.natsUrl || config.remoteNodes.length === 0) {
-    console.error('strata gateway needs NATS_URL and STRATA_NODES (comma-separated storage node ids)');
+  if (!config.natsUrl) {
+    console.error('strata gateway needs NATS_URL (and STRATA_NODES, comma-separated storage node ids, unless nodes are discovered from the registry)');
     process.exit(2);
   }
-  await run(config);
+  await run(config, { embeddedNode: false });
 }

@@ -1,9 +1,12 @@
 /**
  * Streams a byte range of an object from its shards. Only the shards overlapping the range are
  * read; the next shard is fetched while the current one is being sent (one ahead, bounded), and
- * each read falls back to the next node holding a copy when one fails.
+ * each read goes to the first healthy replica and falls back to the next on an error, a timeout
+ * (limits.replicaReadTimeoutMs) or a checksum mismatch; what it returns is verified.
  */
+import { crc32 } from 'node:zlib';
 import type { ShardRef } from '../events/types.ts';
+import { limits } from '../lib/limits.ts';
 import { assert } from '../lib/assert.ts';
 import type { ObjectRecord } from '../model/records.ts';
 import type { ShardPlacement } from './types.ts';
@@ -38,16 +41,33 @@ export async function* readObjectRange(placement: ShardPlacement, record: Object
 
 async function readPiece(placement: ShardPlacement, shard: ShardRef, offset: number, length: number): Promise<Buffer> {
   let lastErr: unknown = new Error(`shard ${shard.shardId} has no known copy`);
-  for (const nodeId of shard.nodes) {
-    const store = placement.forNode(nodeId);
-    if (!store) continue;
+  const stores = placement.readOrder?.(shard.shardId, shard.nodes) ?? shard.nodes.map((id) => placement.forNode(id)).filter((s) => s !== undefined);
+  // A whole-shard read is checked against the crc32 the event recorded; a partial one was checked
+  // by the node against the record's crc32 before slicing (and in transit by the NATS client).
+  const whole = offset === 0 && length === shard.length && shard.crc32 !== 0;
+  for (const store of stores) {
     try {
-      const data = await store.readShard(shard.shardId, offset, length);
-      assert(data.length === length, `shard ${shard.shardId} returned ${data.length} bytes, wanted ${length}`);
+      const data = await withTimeout(store.readShard(shard.shardId, offset, length), limits.replicaReadTimeoutMs, store.nodeId);
+      if (data.length !== length) throw new Error(`node ${store.nodeId} returned ${data.length} bytes of shard ${shard.shardId}, wanted ${length}`);
+      if (whole && crc32(data) !== shard.crc32) throw new Error(`node ${store.nodeId} returned shard ${shard.shardId} with a bad checksum`);
       return data;
     } catch (err) {
       lastErr = err;
     }
   }
   throw lastErr;
+}
+
+/** Rejects after `ms`, so a hung replica costs a bounded wait before the next one is tried. */
+async function withTimeout<T>(p: Promise<T>, ms: number, nodeId: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`node ${nodeId}: read timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+    p.catch(() => undefined);
+  }
 }

@@ -90,6 +90,10 @@ export const limits = {
   compactionIntervalMs: 10 * 60 * 1000,
   /** Scrubber: bytes per second verified in the background. */
   scrubBytesPerSec: 16 * 1024 * 1024,
+  /** Scrubber: pause between two full passes over a node's records. */
+  scrubPassIntervalMs: 60 * 60 * 1000,
+  /** Re-replication: how often a node checks it holds every shard it is ranked for. */
+  repairIntervalMs: 60 * 1000,
   /** Node registry: heartbeat period, and how long a node stays live after its last heartbeat. */
   nodeHeartbeatMs: 2_000,
   nodeLivenessTtlMs: 10_000,

@@ -7,10 +7,12 @@
  * event twice or not at all.
  *
  * Database `shard-refs` (in the model's environment), key = shardId (16 bytes), value (msgpack):
- *   { v: 1, refs: number, releasedAtMs: number, nodes: string[] }
+ *   { v: 1, refs: number, releasedAtMs: number, nodes: string[], bytes: number, crc32: number }
  * `refs` counts records (object versions, parts, ...) whose `shards` hold the id, so copies that
  * share shards keep them alive; `releasedAtMs` is the time of the event that dropped refs to 0
- * (0 while never released); `nodes` is the union of the nodes the referencing events named.
+ * (0 while never released); `nodes` is the union of the nodes the referencing events named;
+ * `bytes` and `crc32` are the shard's length and checksum as the events recorded them (repair
+ * fetches and verifies copies with them).
  * Any record carrying a `shards` array is counted, whatever its kind, so records added later
  * (uploads, parts, versions) need nothing here.
  *
@@ -34,6 +36,8 @@ export interface ShardRefs {
   readonly refs: number;
   readonly releasedAtMs: number;
   readonly nodes: readonly string[];
+  readonly bytes: number;
+  readonly crc32: number;
 }
 
 /** What compaction and repair ask about liveness. */
@@ -83,9 +87,9 @@ export class ShardLiveness implements LivenessView {
       // A put adds its record and replaces `previous`; a delete removes `previous` (which some
       // delete ops also carry as their own `record`: counted once).
       const removing = op.kind.startsWith('del-');
-      if (!removing) for (const s of shardsOfOp(op)) this.adjust(s.shardId, +1, ev.timeMs, s.nodes);
+      if (!removing) for (const s of shardsOfOp(op)) this.adjust(s, +1, ev.timeMs);
       const gone = previous ?? (removing && 'record' in op ? op.record : undefined);
-      for (const s of shardsOf(gone)) this.adjust(s.shardId, -1, ev.timeMs, []);
+      for (const s of shardsOf(gone)) this.adjust(s, -1, ev.timeMs);
     });
   }
 
@@ -105,14 +109,15 @@ export class ShardLiveness implements LivenessView {
     return typeof (this.store as unknown as { latestVersion?: unknown }).latestVersion === 'function';
   }
 
-  private adjust(shardId: string, delta: 1 | -1, timeMs: number, nodes: readonly string[]): void {
-    const key = shardIdToBytes(shardId);
+  private adjust(shard: ShardRef, delta: 1 | -1, timeMs: number): void {
+    const key = shardIdToBytes(shard.shardId);
     const cur = this.refs.get(key);
     const refs = (cur?.refs ?? 0) + delta;
-    assert(refs >= 0, `shard ${shardId} released more often than referenced`);
+    assert(refs >= 0, `shard ${shard.shardId} released more often than referenced`);
+    const nodes = delta > 0 ? shard.nodes : [];
     const merged = cur === undefined ? [...nodes] : [...new Set([...cur.nodes, ...nodes])];
     const releasedAtMs = refs === 0 ? Math.max(timeMs, cur?.releasedAtMs ?? 0) : (cur?.releasedAtMs ?? 0);
-    this.refs.putSync(key, { v: 1, refs, releasedAtMs, nodes: merged });
+    this.refs.putSync(key, { v: 1, refs, releasedAtMs, nodes: merged, bytes: shard.length, crc32: shard.crc32 });
   }
 
   isReclaimable(shardId: Buffer, writtenAtMs: number, nowMs: number): boolean {

@@ -87,6 +87,18 @@ export interface StorageNodeStats {
   readonly readHandlesOpen: number;
   readonly recovery: RecoveryReport;
   readonly compaction: CompactionStats;
+  readonly scrub: ScrubStats;
+  /** Copies forgotten because the node is no longer ranked to hold them (repair.ts). */
+  readonly extraCopiesForgotten: number;
+}
+
+export interface ScrubStats {
+  readonly passes: number;
+  readonly records: number;
+  readonly bytes: number;
+  readonly corrupt: number;
+  readonly repaired: number;
+  readonly unrepaired: number;
 }
 
 export interface CompactionStats {
@@ -115,6 +127,8 @@ export class StorageNode {
   private compacting: Promise<CompactionSummary> | undefined;
   private compactionStats: CompactionStats = { runs: 0, running: false, bytesReclaimed: 0, bytesCopied: 0, segmentsDeleted: 0, lastDurationMs: 0 };
   private liveness: LivenessView | undefined;
+  private scrubStats: ScrubStats = { passes: 0, records: 0, bytes: 0, corrupt: 0, repaired: 0, unrepaired: 0 };
+  private extraCopiesForgotten = 0;
   // Set right after construction: the writer's hooks need the node to exist first.
   private writer!: SegmentWriter;
 
@@ -270,7 +284,34 @@ export class StorageNode {
       readHandlesOpen: this.reader.openHandles(),
       recovery: this.recovery,
       compaction: { ...this.compactionStats, running: this.compacting !== undefined },
+      scrub: this.scrubStats,
+      extraCopiesForgotten: this.extraCopiesForgotten,
     };
+  }
+
+  /** Adds a scrub pass's counts to the node's metrics. */
+  noteScrub(r: Omit<ScrubStats, 'passes'>): void {
+    const c = this.scrubStats;
+    this.scrubStats = {
+      passes: c.passes + 1,
+      records: c.records + r.records,
+      bytes: c.bytes + r.bytes,
+      corrupt: c.corrupt + r.corrupt,
+      repaired: c.repaired + r.repaired,
+      unrepaired: c.unrepaired + r.unrepaired,
+    };
+  }
+
+  /**
+   * Forgets this node's copy of a shard (another node set holds it now): its index entry goes, so
+   * its bytes count as dead and compaction reclaims them. Only if the entry is still `loc`.
+   */
+  async forgetShard(shardId: string, loc: ShardLocation): Promise<boolean> {
+    this.checkWritable();
+    if (this.pending.has(shardId)) return false;
+    const removed = await this.index.removeEntry(shardIdToBytes(shardId), loc.segmentId, loc.offset);
+    if (removed) this.extraCopiesForgotten++;
+    return removed;
   }
 
   /** Sets (or replaces) the liveness view compaction and repair consult. */

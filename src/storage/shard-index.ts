@@ -172,6 +172,16 @@ export class ShardIndex {
     return doomed.length;
   }
 
+  /** Removes a shard's entry if it still points at `segmentId`/`offset`; false if it moved or is gone. */
+  async removeEntry(shardId: Buffer, segmentId: number, offset: number): Promise<boolean> {
+    return this.root.transaction(() => {
+      const cur = this.get(shardId);
+      if (cur === undefined || cur.segmentId !== segmentId || cur.offset !== offset) return false;
+      void this.shards.removeSync(shardId);
+      return true;
+    });
+  }
+
   /** Forgets a deleted segment: its meta and every entry still pointing into it, in one transaction. */
   async forgetSegment(segmentId: number): Promise<number> {
     const doomed: Buffer[] = [];
