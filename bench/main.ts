@@ -49,7 +49,9 @@ async function main(): Promise<number> {
   // ceiling is measured where Strata writes.
   const workDir = await mkdtemp(join(tmpdir(), 'strata-bench-'));
   let strata: Promise<StrataServer> | undefined;
+  const results: SectionResult[] = [];
   const ctx: BenchContext = {
+    results,
     options,
     workDir,
     selected,
@@ -75,7 +77,6 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   const loadAtStart = loadavg()[0] ?? 0;
   const t0 = performance.now();
-  const results: SectionResult[] = [];
   const failures: { section: string; error: string }[] = [];
   try {
     for (const section of sections) {

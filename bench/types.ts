@@ -113,6 +113,8 @@ export interface BenchContext {
   strata(): Promise<StrataServer>;
   /** Progress lines (stderr), so stdout holds only the report. */
   progress(line: string): void;
+  /** Results of the sections that already ran (ceilings run first), to compare against. */
+  readonly results: readonly SectionResult[];
 }
 
 export interface Section {

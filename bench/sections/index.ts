@@ -8,5 +8,7 @@ import { loopbackSection } from './loopback.ts';
 import { md5Section } from './md5.ts';
 import { objectGetSection } from './object-get.ts';
 import { objectPutSection } from './object-put.ts';
+import { storageSection } from './storage.ts';
+import { multipartSection } from './multipart.ts';
 
-export const sections: readonly Section[] = [md5Section, diskSection, loopbackSection, objectPutSection, objectGetSection];
+export const sections: readonly Section[] = [md5Section, diskSection, loopbackSection, objectPutSection, objectGetSection, multipartSection, storageSection];
