@@ -124,11 +124,16 @@ export class Engine {
 
   /**
    * Read-after-write across gateways: make this gateway's model at least as new as the log was
-   * when the read arrived. For a key, the last event on its subject; for a listing, the stream.
+   * when the read arrived. For a key, the last event on its subject and on its bucket's (the
+   * answer depends on the bucket too: whether it exists, whether it is versioned); for a listing,
+   * the stream.
    */
   async readFence(bucket: string, key?: string): Promise<void> {
     if (!this.d.readFence) return;
-    const last = key === undefined ? await this.d.log.lastSeq() : await this.d.log.lastSubjectSeq(objectSubject(bucket, key));
+    const last =
+      key === undefined
+        ? await this.d.log.lastSeq()
+        : Math.max(...(await Promise.all([this.d.log.lastSubjectSeq(objectSubject(bucket, key)), this.d.log.lastSubjectSeq(bucketSubject(bucket))])));
     if (last > this.d.projector.appliedSeq) await this.d.projector.waitApplied(last);
   }
 
@@ -172,10 +177,12 @@ export class Engine {
     return fail('ServiceUnavailable', 'The bucket changed concurrently; try again.');
   }
 
-  /** The bucket, fenced on its subject when this gateway has not seen it yet. */
+  /**
+   * The bucket as a write must see it, fenced on its subject: its versioning state decides the
+   * new version's id (and a DELETE's meaning), so a PutBucketVersioning acknowledged by another
+   * gateway must not be missed (a stale "unversioned" would overwrite the null version).
+   */
   async bucketForWrite(bucket: string): Promise<BucketRecord | undefined> {
-    const known = this.d.store.bucket(bucket);
-    if (known) return known;
     await this.fence(bucketSubject(bucket));
     return this.d.store.bucket(bucket);
   }
@@ -256,7 +263,8 @@ export class Engine {
    */
   async deleteObject(actor: Actor, bucket: string, key: string, versionId?: string): Promise<Result<DeleteOutput>> {
     const subject = objectSubject(bucket, key);
-    await this.fence(subject);
+    // The key's history and the bucket's versioning state both decide what a DELETE does.
+    await Promise.all([this.fence(subject), this.fence(bucketSubject(bucket))]);
     const b = this.d.store.bucket(bucket);
     if (!b) return fail('NoSuchBucket');
     const versioned = b.versioning !== 'Unversioned';

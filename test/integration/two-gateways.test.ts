@@ -9,7 +9,9 @@ import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   CreateBucketCommand,
+  DeleteBucketCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -345,5 +347,76 @@ describe('with lagging projectors', () => {
     } finally {
       for (const u of undo) u();
     }
+  });
+});
+
+describe('bucket state across gateways (B lagging)', () => {
+  /** Runs `body` with B's projector held back, so a fence that is missing shows as a stale answer. */
+  async function withLaggingB(body: () => Promise<void>): Promise<void> {
+    const undo = lagProjector(b.strata.store, 30);
+    try {
+      await body();
+    } finally {
+      undo();
+    }
+  }
+  /** Waits until B has applied everything A has (before the part of a test that needs B current). */
+  const bCaughtUp = async (): Promise<void> => {
+    await b.strata.projector.waitApplied(a.strata.store.checkpoint());
+  };
+
+  it('GET through B of a key in a bucket just created through A is NoSuchKey, and NoSuchBucket once deleted', async () => {
+    await withLaggingB(async () => {
+      for (let i = 0; i < 5; i++) {
+        const name = `lag-created-${i}`;
+        await s3a.send(new CreateBucketCommand({ Bucket: name }));
+        await expect(s3b.send(new GetObjectCommand({ Bucket: name, Key: 'nothing' }))).rejects.toMatchObject({ name: 'NoSuchKey' });
+        await s3a.send(new PutObjectCommand({ Bucket: name, Key: 'k', Body: 'x' }));
+        await s3a.send(new DeleteObjectCommand({ Bucket: name, Key: 'k' }));
+        await s3a.send(new DeleteBucketCommand({ Bucket: name }));
+        await expect(s3b.send(new GetObjectCommand({ Bucket: name, Key: 'k' }))).rejects.toMatchObject({ name: 'NoSuchBucket' });
+      }
+    });
+  });
+
+  it('versioning enabled through A governs the next PUT, DELETE and GET through B (no null version overwritten)', async () => {
+    for (let i = 0; i < 3; i++) {
+      const name = `lag-versioning-${i}`;
+      await s3a.send(new CreateBucketCommand({ Bucket: name }));
+      await s3a.send(new PutObjectCommand({ Bucket: name, Key: 'put-me', Body: 'original' }));
+      await s3a.send(new PutObjectCommand({ Bucket: name, Key: 'delete-me', Body: 'original' }));
+      await bCaughtUp();
+      await withLaggingB(async () => {
+        await s3a.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
+        // GET: the pre-existing object is now the null version of a versioned bucket.
+        const got = await s3b.send(new GetObjectCommand({ Bucket: name, Key: 'put-me' }));
+        await got.Body?.transformToString();
+        expect(got.VersionId).toBe('null');
+      });
+      await withLaggingB(async () => {
+        await s3a.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
+        const put = await s3b.send(new PutObjectCommand({ Bucket: name, Key: 'put-me', Body: 'new' }));
+        expect(put.VersionId).toMatch(/^[0-9a-z]{29}$/);
+      });
+      await withLaggingB(async () => {
+        await s3a.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
+        const del = await s3b.send(new DeleteObjectCommand({ Bucket: name, Key: 'delete-me' }));
+        expect(del.DeleteMarker).toBe(true);
+      });
+      // Nothing was lost: both originals are still there as null versions.
+      for (const key of ['put-me', 'delete-me']) {
+        const r = await s3a.send(new GetObjectCommand({ Bucket: name, Key: key, VersionId: 'null' }));
+        expect(await r.Body?.transformToString()).toBe('original');
+      }
+    }
+  });
+
+  it('DeleteObjects through B in a bucket just created through A', async () => {
+    await withLaggingB(async () => {
+      await s3a.send(new CreateBucketCommand({ Bucket: 'lag-batch' }));
+      const r = await s3b.send(new DeleteObjectsCommand({ Bucket: 'lag-batch', Delete: { Objects: [{ Key: 'a' }, { Key: 'b' }] } }));
+      expect(r.Errors).toBeUndefined();
+      expect(r.Deleted?.map((d) => d.Key).sort()).toEqual(['a', 'b']);
+    });
   });
 });

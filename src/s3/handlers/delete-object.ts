@@ -40,7 +40,7 @@ export async function deleteObjects(ctx: RequestContext): Promise<void> {
   verifySmallBody(ctx, body);
   const request = parseDeleteRequest(body.toString('utf8'));
   if (request.objects.length > limits.deleteObjectsKeysMax) throw s3Error('MalformedXML');
-  if (!ctx.engine.headBucket(ctx.bucket)) throw s3Error('NoSuchBucket', undefined, { BucketName: ctx.bucket });
+  if (!(await ctx.engine.bucketForWrite(ctx.bucket))) throw s3Error('NoSuchBucket', undefined, { BucketName: ctx.bucket });
   const deleted: (DeletedEntry | undefined)[] = new Array(request.objects.length);
   const errors: (DeleteErrorEntry | undefined)[] = new Array(request.objects.length);
   let next = 0;
