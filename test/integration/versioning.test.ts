@@ -472,7 +472,9 @@ describe('DeleteObjects with version ids', () => {
     const undo = await s3.send(
       new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: [{ Key: 'k2', VersionId: k2Marker }, { Key: 'k1', VersionId: 'bad id' }] } }),
     );
-    expect(undo.Deleted?.map((d) => ({ key: d.Key, id: d.VersionId, marker: d.DeleteMarker }))).toEqual([{ key: 'k2', id: k2Marker, marker: true }]);
+    expect(undo.Deleted?.map((d) => ({ key: d.Key, id: d.VersionId, marker: d.DeleteMarker, markerId: d.DeleteMarkerVersionId }))).toEqual([
+      { key: 'k2', id: k2Marker, marker: true, markerId: k2Marker },
+    ]);
     expect(undo.Errors?.map((e) => ({ key: e.Key, code: e.Code }))).toEqual([{ key: 'k1', code: 'InvalidArgument' }]);
     expect(await getText(b, 'k2')).toMatchObject({ body: 'k2', versionId: k2 });
   });

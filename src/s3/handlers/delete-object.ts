@@ -58,11 +58,12 @@ export async function deleteObjects(ctx: RequestContext): Promise<void> {
         if (r.ok) {
           const v = r.value;
           // A delete marker created by this request is reported as DeleteMarkerVersionId; one
-          // removed by version id as VersionId + DeleteMarker.
+          // removed by version id as VersionId + DeleteMarker, and DeleteMarkerVersionId naming
+          // the removed marker ("the version ID of the object version deleted", as AWS sends).
           deleted[i] =
             o.versionId === undefined
               ? { key: o.key, ...(v.deleteMarker ? { deleteMarker: true, deleteMarkerVersionId: v.versionId } : {}) }
-              : { key: o.key, versionId: o.versionId, ...(v.deleteMarker ? { deleteMarker: true } : {}) };
+              : { key: o.key, versionId: o.versionId, ...(v.deleteMarker ? { deleteMarker: true, deleteMarkerVersionId: o.versionId } : {}) };
         } else errors[i] = { key: o.key, code: r.reason, message: r.message ?? r.reason };
       } catch {
         errors[i] = { key: o.key, code: 'InternalError', message: s3ErrorTable.InternalError.message };
