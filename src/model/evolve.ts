@@ -13,13 +13,15 @@
  */
 import type { LoggedEvent, ObjectVersionPutBody } from '../events/types.ts';
 import { nullVersionId } from '../events/types.ts';
-import type { BucketRecord, ObjectRecord, VersionRecord } from './records.ts';
+import { listingEntryOf, type BucketRecord, type ListingEntry, type ObjectRecord, type VersionRecord } from './records.ts';
 import { evolveUpload, type UploadOp, type UploadsView } from './uploads.ts';
 
 export interface ModelView extends UploadsView {
   bucket(name: string): BucketRecord | undefined;
   /** Latest version of a key that is not a delete marker (what GET without versionId reads). */
   object(bucket: string, key: string): ObjectRecord | undefined;
+  /** Whether the key has a listing entry (its latest version is not a delete marker). */
+  listed(bucket: string, key: string): boolean;
   /** Newest version of a key, delete markers included. */
   latestVersion(bucket: string, key: string): VersionRecord | undefined;
   version(bucket: string, key: string, versionId: string): VersionRecord | undefined;
@@ -39,7 +41,7 @@ export type ModelOp =
   | { readonly kind: 'del-bucket'; readonly name: string }
   | { readonly kind: 'put-version'; readonly bucket: string; readonly key: string; readonly record: VersionRecord }
   | { readonly kind: 'del-version'; readonly bucket: string; readonly key: string; readonly record: VersionRecord }
-  | { readonly kind: 'put-object'; readonly bucket: string; readonly key: string; readonly record: ObjectRecord }
+  | { readonly kind: 'put-object'; readonly bucket: string; readonly key: string; readonly record: ListingEntry }
   | { readonly kind: 'del-object'; readonly bucket: string; readonly key: string }
   | UploadOp;
 
@@ -122,10 +124,9 @@ export function newestVersionOps(view: ModelView, bucket: string, key: string, r
   }
   ops.push({ kind: 'put-version', bucket, key, record });
   if (record.deleteMarker) {
-    if (view.object(bucket, key)) ops.push({ kind: 'del-object', bucket, key });
+    if (view.listed(bucket, key)) ops.push({ kind: 'del-object', bucket, key });
   } else {
-    const { deleteMarker: _marker, ...latest } = record;
-    ops.push({ kind: 'put-object', bucket, key, record: latest });
+    ops.push({ kind: 'put-object', bucket, key, record: listingEntryOf(record) });
   }
   return ops;
 }
@@ -137,9 +138,8 @@ function removeVersionOps(view: ModelView, bucket: string, key: string, record: 
   if (newest && newest.seq === record.seq) {
     const next = view.versionBefore(bucket, key, record.seq);
     if (next && !next.deleteMarker) {
-      const { deleteMarker: _marker, ...latest } = next;
-      ops.push({ kind: 'put-object', bucket, key, record: latest });
-    } else if (view.object(bucket, key)) {
+      ops.push({ kind: 'put-object', bucket, key, record: listingEntryOf(next) });
+    } else if (view.listed(bucket, key)) {
       ops.push({ kind: 'del-object', bucket, key });
     }
   }

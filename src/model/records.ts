@@ -50,3 +50,34 @@ export interface ObjectRecord {
 export interface VersionRecord extends ObjectRecord {
   readonly deleteMarker: boolean;
 }
+
+/**
+ * What a listing needs of a key's latest version, and no more: the `objects` database holds one
+ * per key (GET reads the full record from `versions`). Kept small so projecting and scanning
+ * millions of keys stays cheap.
+ */
+export interface ListingEntry {
+  readonly v: 1;
+  readonly versionId: string;
+  readonly seq: number;
+  readonly size: number;
+  readonly etag: string;
+  readonly lastModifiedMs: number;
+  readonly storageClass: string;
+  readonly checksumAlgorithms: readonly string[];
+  readonly checksumType: string;
+}
+
+export function listingEntryOf(r: ObjectRecord): ListingEntry {
+  return {
+    v: 1,
+    versionId: r.versionId,
+    seq: r.seq,
+    size: r.size,
+    etag: r.etag,
+    lastModifiedMs: r.lastModifiedMs,
+    storageClass: r.storageClass,
+    checksumAlgorithms: r.checksums.map((c) => c.algorithm),
+    checksumType: r.checksums[0]?.type ?? '',
+  };
+}

@@ -17,7 +17,7 @@ import { assert } from '../lib/assert.ts';
 import type { LoggedEvent } from '../events/types.ts';
 import { bucketPrefixBytes, keySuccessor, objectKeyBytes, partKeyBytes, prefixSuccessor, uploadKeyBytes, versionIdKeyBytes, versionKeyBytes, versionRangeOfKey } from './keys.ts';
 import { evolve, type ModelOp, type ModelView, type Outcome } from './evolve.ts';
-import type { BucketRecord, ObjectRecord, VersionRecord } from './records.ts';
+import type { BucketRecord, ListingEntry, ObjectRecord, VersionRecord } from './records.ts';
 import type { PartRecord, UploadRecord } from './uploads.ts';
 
 /**
@@ -29,7 +29,7 @@ import type { PartRecord, UploadRecord } from './uploads.ts';
 export const projections = {
   buckets: { version: 2, dbs: ['buckets'] },
   versions: { version: 1, dbs: ['versions', 'versionIds'] },
-  listing: { version: 1, dbs: ['objects'] },
+  listing: { version: 2, dbs: ['objects'] },
   uploads: { version: 1, dbs: ['uploads', 'parts'] },
   lifecycle: { version: 1, dbs: [] as string[] },
 } as const satisfies Record<string, { version: number; dbs: readonly string[] }>;
@@ -52,7 +52,7 @@ const versionKey = 'version';
  */
 export type WriteHook = (op: ModelOp, previous: PreviousRecord, event: LoggedEvent) => void;
 
-export type PreviousRecord = BucketRecord | ObjectRecord | VersionRecord | UploadRecord | PartRecord | undefined;
+export type PreviousRecord = BucketRecord | ObjectRecord | VersionRecord | ListingEntry | UploadRecord | PartRecord | undefined;
 
 export interface AppliedEvent {
   readonly seq: number;
@@ -65,7 +65,7 @@ export class ReadModelStore implements ModelView {
     private readonly root: RootDatabase,
     private readonly meta: Database<unknown, string>,
     private readonly buckets: Database<BucketRecord, string>,
-    readonly objects: Database<ObjectRecord, Buffer>,
+    readonly objects: Database<ListingEntry, Buffer>,
     readonly versions: Database<VersionRecord, Buffer>,
     private readonly versionIds: Database<number, Buffer>,
     readonly uploads: Database<UploadRecord, Buffer>,
@@ -76,7 +76,7 @@ export class ReadModelStore implements ModelView {
     const root = open({ path, maxDbs: 16, mapSize: 64 * 1024 * 1024 * 1024 });
     const meta = root.openDB<unknown, string>({ name: 'meta' });
     const buckets = root.openDB<BucketRecord, string>({ name: 'buckets' });
-    const objects = root.openDB<ObjectRecord, Buffer>({ name: 'objects', keyEncoding: 'binary' });
+    const objects = root.openDB<ListingEntry, Buffer>({ name: 'objects', keyEncoding: 'binary' });
     const versions = root.openDB<VersionRecord, Buffer>({ name: 'versions', keyEncoding: 'binary' });
     const versionIds = root.openDB<number, Buffer>({ name: 'versionIds', keyEncoding: 'binary' });
     const uploads = root.openDB<UploadRecord, Buffer>({ name: 'uploads', keyEncoding: 'binary' });
@@ -103,7 +103,12 @@ export class ReadModelStore implements ModelView {
   }
 
   object(bucket: string, key: string): ObjectRecord | undefined {
-    return this.objects.get(objectKeyBytes(bucket, key));
+    const latest = this.latestVersion(bucket, key);
+    return latest && !latest.deleteMarker ? latest : undefined;
+  }
+
+  listed(bucket: string, key: string): boolean {
+    return this.objects.doesExist(objectKeyBytes(bucket, key));
   }
 
   latestVersion(bucket: string, key: string): VersionRecord | undefined {
@@ -190,7 +195,7 @@ export class ReadModelStore implements ModelView {
         return this.bucket(op.name);
       case 'put-object':
       case 'del-object':
-        return this.object(op.bucket, op.key);
+        return this.objects.get(objectKeyBytes(op.bucket, op.key));
     }
   }
 

@@ -8,7 +8,7 @@ import type { Database } from 'lmdb';
 import { assert } from '../../lib/assert.ts';
 import { limits } from '../../lib/limits.ts';
 import { bucketPrefixBytes, keyFromObjectKeyBytes, keySuccessor, prefixSuccessor } from '../../model/keys.ts';
-import type { ObjectRecord } from '../../model/records.ts';
+import type { ListingEntry } from '../../model/records.ts';
 
 export interface ListQuery {
   readonly bucket: string;
@@ -21,7 +21,7 @@ export interface ListQuery {
 
 export interface ListEntry {
   readonly key: string;
-  readonly record: ObjectRecord;
+  readonly record: ListingEntry;
 }
 
 export interface ListPage {
@@ -32,7 +32,7 @@ export interface ListPage {
   readonly last: string | undefined;
 }
 
-export function listObjects(objects: Database<ObjectRecord, Buffer>, q: ListQuery): ListPage {
+export function listObjects(objects: Database<ListingEntry, Buffer>, q: ListQuery): ListPage {
   assert(q.maxKeys >= 0 && q.maxKeys <= limits.listKeysMax, 'maxKeys out of range');
   const bucketPrefix = bucketPrefixBytes(q.bucket);
   const scanPrefix = Buffer.concat([bucketPrefix, Buffer.from(q.prefix, 'utf8')]);

@@ -44,7 +44,7 @@ function listed(page: ListPage, withOwner: boolean, ctx: RequestContext): Listed
     size: record.size,
     storageClass: record.storageClass || 'STANDARD',
     ...(withOwner ? { owner: { id: ctx.config.ownerId, displayName: ctx.config.ownerName } } : {}),
-    ...(record.checksums.length > 0 ? { checksumAlgorithms: record.checksums.map((c) => c.algorithm), checksumType: record.checksums[0]?.type } : {}),
+    ...(record.checksumAlgorithms.length > 0 ? { checksumAlgorithms: record.checksumAlgorithms, checksumType: record.checksumType === 'COMPOSITE' ? ('COMPOSITE' as const) : ('FULL_OBJECT' as const) } : {}),
   }));
 }
 
