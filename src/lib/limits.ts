@@ -68,6 +68,10 @@ export const limits = {
   groupCommitRecordsMax: 64,
   /** Segment size after which a segment is sealed and a new one opened. */
   segmentBytesMax: 512 * 1024 * 1024,
+  /** Records coalesced into one segment writev (below the kernel's IOV_MAX of 1024 buffers). */
+  segmentWriteBatchRecordsMax: 256,
+  /** Bytes coalesced into one segment writev. */
+  segmentWriteBatchBytesMax: 8 * 1024 * 1024,
   /** Appends queued behind the single segment writer before a node answers overloaded. */
   segmentAppendsQueuedMax: 1024,
   /** Read file handles a storage node keeps open across segments (LRU). */

@@ -28,7 +28,7 @@ import { RecordType, crc32Of, isValidNodeId, parseSegmentFileName, segmentFileNa
 import { SegmentReader } from './segment-reader.ts';
 import { SegmentWriter, type DurableMark, type WrittenRecord } from './segment-writer.ts';
 import { shardIdFromBytes, shardIdToBytes } from './shard-id.ts';
-import { ShardIndex, type IndexEntry } from './shard-index.ts';
+import { ShardIndex, type IndexEntry, type SegmentMeta } from './shard-index.ts';
 
 export interface ShardLocation {
   readonly shardId: string;
@@ -101,6 +101,12 @@ export interface ScrubStats {
   readonly unrepaired: number;
 }
 
+interface IndexBacklog {
+  readonly entries: [Buffer, IndexEntry][];
+  readonly records: WrittenRecord[];
+  readonly segments: Map<number, SegmentMeta>;
+}
+
 export interface CompactionStats {
   readonly runs: number;
   readonly running: boolean;
@@ -119,6 +125,8 @@ export interface CompactOptions {
 export class StorageNode {
   private readonly pending = new Map<string, ShardLocation>();
   private readonly indexCommits = new Set<Promise<void>>();
+  private indexBacklog: IndexBacklog | undefined;
+  private indexDraining = false;
   private indexFailure: unknown;
   private closing: Promise<void> | undefined;
   private reads = 0;
@@ -417,31 +425,46 @@ export class StorageNode {
     this.pending.set(loc.shardId, loc);
   }
 
-  /** Indexes records an fsync just made durable, with the segment's new indexedUpTo. */
+  /**
+   * Indexes records an fsync just made durable, with the segment's new indexedUpTo. Commits are
+   * group-committed too: one runs at a time, and whatever became durable meanwhile goes into the
+   * next one (a later record of a shard id is put after an earlier one, so it wins).
+   */
   private onDurable(mark: DurableMark, records: readonly WrittenRecord[]): void {
-    const entries: [Buffer, IndexEntry][] = [];
+    const b: IndexBacklog = (this.indexBacklog ??= { entries: [], records: [], segments: new Map() });
     for (const r of records) {
       assert(r.segmentId === mark.segmentId && r.offset < mark.endOffset, 'durable record outside its mark');
-      if (r.header.type !== RecordType.shard) continue;
-      entries.push([r.header.shardId, toEntry(r)]);
+      b.records.push(r);
+      if (r.header.type === RecordType.shard) b.entries.push([r.header.shardId, toEntry(r)]);
     }
-    const commit = this.index
-      .commit({ entries, segments: [[mark.segmentId, { indexedUpTo: mark.endOffset, sealed: mark.sealed }]] })
-      .then(
-        () => {
-          for (const r of records) {
-            const id = shardIdFromBytes(r.header.shardId);
-            const p = this.pending.get(id);
-            // A newer write of the same id stays pending until its own commit.
-            if (p !== undefined && p.segmentId === r.segmentId && p.offset === r.offset) this.pending.delete(id);
-          }
-        },
-        (err: unknown) => {
-          this.indexFailure ??= err;
-        },
-      );
-    this.indexCommits.add(commit);
-    void commit.finally(() => this.indexCommits.delete(commit));
+    const prev = b.segments.get(mark.segmentId);
+    b.segments.set(mark.segmentId, { indexedUpTo: Math.max(prev?.indexedUpTo ?? 0, mark.endOffset), sealed: (prev?.sealed ?? false) || mark.sealed });
+    if (this.indexDraining) return;
+    this.indexDraining = true;
+    const run = this.drainIndex();
+    this.indexCommits.add(run);
+    void run.finally(() => this.indexCommits.delete(run));
+  }
+
+  private async drainIndex(): Promise<void> {
+    try {
+      while (this.indexBacklog !== undefined) {
+        const b = this.indexBacklog;
+        this.indexBacklog = undefined;
+        await this.index.commit({ entries: b.entries, segments: [...b.segments] });
+        for (const r of b.records) {
+          const id = shardIdFromBytes(r.header.shardId);
+          const p = this.pending.get(id);
+          // A newer write of the same id stays pending until its own commit.
+          if (p !== undefined && p.segmentId === r.segmentId && p.offset === r.offset) this.pending.delete(id);
+        }
+      }
+    } catch (err) {
+      this.indexFailure ??= err;
+    } finally {
+      // Synchronously after the loop saw an empty backlog: the next onDurable starts a new drain.
+      this.indexDraining = false;
+    }
   }
 
   private locationOf(record: WrittenRecord): ShardLocation {

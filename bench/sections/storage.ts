@@ -1,0 +1,167 @@
+/**
+ * The storage node on its own (in this process, no NATS, no HTTP), next to what the disk does in
+ * the same run:
+ *   - 4 KiB sync appends/s at concurrency 64 with group commit, vs one fdatasync per record
+ *     (the same 64 writers taking turns at write + fdatasync on one file): target ≥ 10×;
+ *   - 1 MiB and 64 KiB sync appends (concurrency 16) in MiB/s, vs `dd bs=1M conv=fdatasync`
+ *     (sequential 1 MiB writes then one fdatasync) measured here: target ≥ 80% for 1 MiB;
+ *   - compaction: segments half dead, compacted; MiB of victim segments processed per second,
+ *     and MiB copied per second.
+ */
+import { open, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { LivenessView } from '../../src/storage/liveness.ts';
+import { StorageNode } from '../../src/storage/node.ts';
+import { newShardId } from '../../src/storage/shard-id.ts';
+import { patternBuffer } from '../lib/pattern.ts';
+import type { BenchContext, Figure, Section, SectionResult } from '../types.ts';
+
+const MiB = 1024 * 1024;
+const title = 'Storage node: group commit, append bandwidth, compaction';
+
+async function ddFdatasync(file: string, totalBytes: number): Promise<number> {
+  const buf = patternBuffer(MiB, 21);
+  const t0 = performance.now();
+  const fh = await open(file, 'w');
+  try {
+    for (let off = 0; off < totalBytes; off += MiB) await fh.write(buf, 0, MiB, off);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  await rm(file, { force: true });
+  return totalBytes / MiB / ((performance.now() - t0) / 1000);
+}
+
+/** 64 writers taking turns: each record is written and fdatasync'd on its own. */
+async function fsyncPerRecord(file: string, sizeBytes: number, concurrency: number, durationMs: number): Promise<number> {
+  const buf = patternBuffer(sizeBytes + 48, 22);
+  const fh = await open(file, 'w');
+  let offset = 0;
+  let ops = 0;
+  let turn: Promise<void> = Promise.resolve();
+  const t0 = performance.now();
+  try {
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() - t0 < durationMs) {
+          const mine = turn.then(async () => {
+            await fh.write(buf, 0, buf.length, offset);
+            offset += buf.length;
+            await fh.datasync();
+          });
+          turn = mine;
+          await mine;
+          ops++;
+        }
+      }),
+    );
+  } finally {
+    await fh.close();
+    await rm(file, { force: true });
+  }
+  return ops / ((performance.now() - t0) / 1000);
+}
+
+async function appends(node: StorageNode, sizeBytes: number, concurrency: number, limit: { ms?: number; bytes?: number }): Promise<{ opsPerSec: number; mibPerSec: number }> {
+  const data = patternBuffer(sizeBytes, 23);
+  let ops = 0;
+  let issued = 0;
+  const maxOps = limit.bytes === undefined ? Infinity : Math.ceil(limit.bytes / sizeBytes);
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (issued < maxOps && (limit.ms === undefined || performance.now() - t0 < limit.ms)) {
+        issued++;
+        await node.putShard(newShardId(), [data], { sync: true });
+        ops++;
+      }
+    }),
+  );
+  const s = (performance.now() - t0) / 1000;
+  return { opsPerSec: ops / s, mibPerSec: (ops * sizeBytes) / MiB / s };
+}
+
+export const storageSection: Section = {
+  name: 'storage',
+  title,
+  ceilings: [],
+  async run(ctx: BenchContext): Promise<SectionResult> {
+    const quick = ctx.options.quick;
+    const dir = join(ctx.workDir, 'storage-bench');
+    const notes: string[] = [];
+    const smallMs = quick ? 1500 : 4000;
+    const bigBytes = quick ? 64 * MiB : 256 * MiB;
+
+    const ddMiBps = await ddFdatasync(join(ctx.workDir, 'storage-dd'), bigBytes);
+    ctx.progress(`storage: dd-style ${bigBytes / MiB} MiB + fdatasync: ${ddMiBps.toFixed(0)} MiB/s`);
+    const perRecord = await fsyncPerRecord(join(ctx.workDir, 'storage-fsync'), 4096, 64, smallMs);
+    ctx.progress(`storage: 4 KiB, one fdatasync per record, c=64: ${perRecord.toFixed(0)} appends/s`);
+
+    const node = await StorageNode.open({ nodeId: 'bench', dataDir: join(dir, 'append'), segmentBytesMax: 512 * MiB, log: () => {} });
+    let grouped: { opsPerSec: number };
+    let big: { mibPerSec: number };
+    let mid: { mibPerSec: number };
+    try {
+      grouped = await appends(node, 4096, 64, { ms: smallMs });
+      ctx.progress(`storage: 4 KiB group commit, c=64: ${grouped.opsPerSec.toFixed(0)} appends/s (fsyncs ${node.stats().fsyncs})`);
+      big = await appends(node, MiB, 16, { bytes: bigBytes });
+      ctx.progress(`storage: 1 MiB sync appends, c=16: ${big.mibPerSec.toFixed(0)} MiB/s`);
+      mid = await appends(node, 64 * 1024, 16, { bytes: bigBytes / 2 });
+      ctx.progress(`storage: 64 KiB sync appends, c=16: ${mid.mibPerSec.toFixed(0)} MiB/s`);
+    } finally {
+      await node.close();
+      await rm(join(dir, 'append'), { recursive: true, force: true });
+    }
+
+    // Compaction: 1 MiB records in 16 MiB segments, every other one dead.
+    const dead = new Set<string>();
+    const liveness: LivenessView = {
+      isReclaimable: (id) => dead.has(id.toString('hex')),
+      refsOf: () => undefined,
+      referenced: function* () {},
+      caughtUp: async () => {},
+    };
+    const cnode = await StorageNode.open({ nodeId: 'bench', dataDir: join(dir, 'compact'), segmentBytesMax: 16 * MiB, liveness, log: () => {} });
+    let compaction: { victimMiBps: number; copyMiBps: number; reclaimedMiB: number; copiedMiB: number; seconds: number };
+    try {
+      const data = patternBuffer(MiB, 24);
+      const total = quick ? 64 : 256;
+      for (let i = 0; i < total; i++) {
+        const id = newShardId();
+        if (i % 2 === 0) dead.add(id);
+        await cnode.putShard(id, [data], { sync: false });
+      }
+      await cnode.sync();
+      const s = await cnode.compact({ deadRatioMin: 0.3 });
+      const seconds = s.durationMs / 1000;
+      const victimBytes = s.bytesReclaimed + s.bytesCopied;
+      compaction = { victimMiBps: victimBytes / MiB / seconds, copyMiBps: s.bytesCopied / MiB / seconds, reclaimedMiB: s.bytesReclaimed / MiB, copiedMiB: s.bytesCopied / MiB, seconds };
+      ctx.progress(`storage: compaction of ${(victimBytes / MiB).toFixed(0)} MiB in ${seconds.toFixed(2)} s: ${compaction.victimMiBps.toFixed(0)} MiB/s`);
+    } finally {
+      await cnode.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+
+    const groupRatio = grouped.opsPerSec / perRecord;
+    const bigRatio = big.mibPerSec / ddMiBps;
+    notes.push(`target: 4 KiB group commit ≥ 10× one fsync per record at c=64: ${groupRatio.toFixed(1)}× ${groupRatio >= 10 ? 'MET' : 'NOT MET'}`);
+    notes.push(`target: 1 MiB appends ≥ 80% of dd-style fdatasync bandwidth: ${(bigRatio * 100).toFixed(0)}% ${bigRatio >= 0.8 ? 'MET' : 'NOT MET'}`);
+    const figures: Figure[] = [
+      { id: 'storage.dd_fdatasync_mibps', label: `dd-style: ${bigBytes / MiB} MiB in 1 MiB writes, then fdatasync`, value: ddMiBps, unit: 'MiB/s' },
+      { id: 'storage.fsync_per_record_4kib_c64_opsps', label: '4 KiB, one fdatasync per record, c=64', value: perRecord, unit: 'appends/s' },
+      { id: 'storage.group_commit_4kib_c64_opsps', label: '4 KiB sync appends with group commit, c=64', value: grouped.opsPerSec, unit: 'appends/s' },
+      { id: 'storage.group_commit_ratio', label: '  group commit / one fsync per record', value: groupRatio, unit: '×' },
+      { id: 'storage.append_1mib_c16_mibps', label: '1 MiB sync appends, c=16', value: big.mibPerSec, unit: 'MiB/s' },
+      { id: 'storage.append_1mib_vs_dd', label: '  vs dd-style fdatasync bandwidth', value: bigRatio * 100, unit: '%' },
+      { id: 'storage.append_64kib_c16_mibps', label: '64 KiB sync appends, c=16', value: mid.mibPerSec, unit: 'MiB/s' },
+      { id: 'storage.append_64kib_vs_dd', label: '  vs dd-style fdatasync bandwidth', value: (mid.mibPerSec / ddMiBps) * 100, unit: '%' },
+      { id: 'storage.compaction_mibps', label: `compaction, half-dead 16 MiB segments (victim MiB processed / s)`, value: compaction.victimMiBps, unit: 'MiB/s' },
+      { id: 'storage.compaction_copy_mibps', label: '  live bytes copied / s', value: compaction.copyMiBps, unit: 'MiB/s' },
+      { id: 'storage.compaction_reclaimed_mib', label: '  reclaimed', value: compaction.reclaimedMiB, unit: 'MiB' },
+      { id: 'storage.compaction_copied_mib', label: '  copied (write amplification)', value: compaction.copiedMiB, unit: 'MiB' },
+    ];
+    return { name: 'storage', title, cells: [], figures, notes };
+  },
+};
