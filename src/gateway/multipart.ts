@@ -195,7 +195,6 @@ export class MultipartEngine {
     const alg = parseChecksumAlgorithm(upload.checksumAlgorithm);
     const checksumType: ChecksumType = upload.checksumType === 'FULL_OBJECT' ? 'FULL_OBJECT' : 'COMPOSITE';
     const parts: ObjectPart[] = [];
-    const shards: ShardRef[] = [];
     const partChecksums: { value: string; size: number }[] = [];
     const md5s: Buffer[] = [];
     let offset = 0;
@@ -222,7 +221,6 @@ export class MultipartEngine {
       if (alg && !partChecksum) return fail('InvalidRequest', `Part ${want.partNumber} has no ${alg} checksum.`);
       if (partChecksum) partChecksums.push({ value: partChecksum.value, size: rec.size });
       parts.push({ partNumber: rec.partNumber, size: rec.size, etag: rec.etag, objectOffset: offset, checksums: rec.checksums });
-      for (const s of rec.shards) shards.push({ ...s, objectOffset: offset + s.objectOffset });
       md5s.push(Buffer.from(rec.etag, 'hex'));
       offset += rec.size;
     }
@@ -247,7 +245,9 @@ export class MultipartEngine {
       cacheControl: h.cacheControl,
       expires: h.expires,
       userMetadata: h.userMetadata,
-      shards,
+      // The projector assembles the shards from the part records (model/uploads.ts): an event
+      // naming every shard of 10,000 parts would not fit in one message.
+      shards: [],
       inlineData: undefined,
       checksums,
       storageClass: h.storageClass,

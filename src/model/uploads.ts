@@ -101,8 +101,9 @@ export function evolveUpload(view: ModelView, ev: LoggedEvent, evolveVersion: (e
       // The object is put exactly as an ObjectVersionPut would be, then every part record and the
       // upload go (after the put, so a chosen shard never drops to zero references in between).
       if (!view.upload(ev.bucket, ev.key, b.uploadId)) return rejected('NoSuchUpload');
-      if (!partsMatch(view, b.uploadId, b.object)) return rejected('InvalidPart');
-      const put = evolveVersion({ ...ev, body: { type: 'ObjectVersionPut', ...b.object } });
+      const shards = manifestShards(view, b.uploadId, b.object);
+      if (!shards) return rejected('InvalidPart');
+      const put = evolveVersion({ ...ev, body: { type: 'ObjectVersionPut', ...b.object, shards } });
       if (put.outcome.kind === 'rejected') return put;
       return { ops: [...put.ops, ...removeUpload(view, ev.bucket, ev.key, b.uploadId)], outcome: put.outcome };
     }
@@ -136,18 +137,29 @@ function removeUpload(view: ModelView, bucket: string, key: string, uploadId: st
   return ops;
 }
 
-/** The object's parts are uploaded parts, and its shards are exactly theirs, in order. */
-function partsMatch(view: ModelView, uploadId: string, object: Omit<ObjectVersionPutBody, 'type'>): boolean {
-  let shardAt = 0;
+/**
+ * The completed object's shards: the chosen parts' shards end to end, offsets in the object. The
+ * gateway sends the event without them (10,000 parts of shard refs would not fit in one message)
+ * and every projector assembles the same list from the part records; an event that does carry
+ * shards must name exactly these. Undefined when a named part is not the uploaded one (number,
+ * size, ETag, offset).
+ */
+function manifestShards(view: ModelView, uploadId: string, object: Omit<ObjectVersionPutBody, 'type'>): ShardRef[] | undefined {
+  const shards: ShardRef[] = [];
   let offset = 0;
   for (const p of object.parts) {
     const rec = view.part(uploadId, p.partNumber);
-    if (!rec || rec.etag !== p.etag || rec.size !== p.size || p.objectOffset !== offset) return false;
-    for (const s of rec.shards) {
-      const o = object.shards[shardAt++];
-      if (!o || o.shardId !== s.shardId || o.length !== s.length || o.objectOffset !== offset + s.objectOffset) return false;
-    }
+    if (!rec || rec.etag !== p.etag || rec.size !== p.size || p.objectOffset !== offset) return undefined;
+    for (const s of rec.shards) shards.push({ ...s, objectOffset: offset + s.objectOffset });
     offset += p.size;
   }
-  return shardAt === object.shards.length && offset === object.size;
+  if (offset !== object.size) return undefined;
+  if (object.shards.length > 0) {
+    const same = object.shards.length === shards.length && shards.every((s, i) => {
+      const o = object.shards[i];
+      return o !== undefined && o.shardId === s.shardId && o.length === s.length && o.objectOffset === s.objectOffset;
+    });
+    if (!same) return undefined;
+  }
+  return shards;
 }

@@ -16,18 +16,22 @@ import type { PartRecord, UploadRecord } from '../../src/model/uploads.ts';
 
 class MemoryModel implements ModelView {
   buckets = new Map<string, BucketRecord>();
-  objects = new Map<string, ObjectRecord>();
+  /** Latest version of each key (enough for unversioned buckets). */
+  versions = new Map<string, VersionRecord>();
   uploads = new Map<string, UploadRecord>();
   parts = new Map<string, PartRecord>();
   bucket(n: string) {
     return this.buckets.get(n);
   }
-  object(b: string, k: string) {
-    return this.objects.get(`${b}\0${k}`);
+  object(b: string, k: string): ObjectRecord | undefined {
+    const v = this.versions.get(`${b}\0${k}`);
+    return v && !v.deleteMarker ? v : undefined;
+  }
+  listed(b: string, k: string) {
+    return this.object(b, k) !== undefined;
   }
   latestVersion(b: string, k: string): VersionRecord | undefined {
-    const o = this.object(b, k);
-    return o ? { ...o, deleteMarker: false } : undefined;
+    return this.versions.get(`${b}\0${k}`);
   }
   version(b: string, k: string, v: string): VersionRecord | undefined {
     const o = this.latestVersion(b, k);
@@ -37,7 +41,7 @@ class MemoryModel implements ModelView {
     return undefined;
   }
   bucketIsEmpty(n: string) {
-    return ![...this.objects.keys(), ...[...this.uploads.values()].map((u) => `${u.bucket}\0`)].some((k) => k.startsWith(`${n}\0`));
+    return ![...this.versions.keys(), ...[...this.uploads.values()].map((u) => `${u.bucket}\0`)].some((k) => k.startsWith(`${n}\0`));
   }
   upload(b: string, k: string, id: string) {
     return this.uploads.get(`${b}\0${k}\0${id}`);
@@ -51,7 +55,8 @@ class MemoryModel implements ModelView {
   apply(ops: readonly ModelOp[]) {
     for (const op of ops) {
       if (op.kind === 'put-bucket') this.buckets.set(op.record.name, op.record);
-      if (op.kind === 'put-object') this.objects.set(`${op.bucket}\0${op.key}`, op.record);
+      if (op.kind === 'put-version') this.versions.set(`${op.bucket}\0${op.key}`, op.record);
+      if (op.kind === 'del-version') this.versions.delete(`${op.bucket}\0${op.key}`);
       if (op.kind === 'put-upload') this.uploads.set(`${op.record.bucket}\0${op.record.key}\0${op.record.uploadId}`, op.record);
       if (op.kind === 'del-upload') this.uploads.delete(`${op.bucket}\0${op.key}\0${op.uploadId}`);
       if (op.kind === 'put-part') this.parts.set(`${op.record.uploadId}\0${op.record.partNumber}`, op.record);
@@ -109,6 +114,17 @@ describe('upload events', () => {
     expect(m.object('b', 'k')?.shards.map((s) => [s.objectOffset, s.length])).toEqual([[0, 10], [10, 30]]);
     expect(m.parts.size).toBe(0);
     expect(m.uploads.size).toBe(0);
+  });
+
+  it('given a completion without shard refs (as the gateway sends it), then the projector assembles them from the parts', () => {
+    const m = new MemoryModel();
+    step(m, ev('', { type: 'BucketCreated', region: 'r', owner: 'o' }));
+    step(m, ev('k', { type: 'MultipartUploadCreated', uploadId: 'u1', headers, checksumAlgorithm: '', checksumType: '' }));
+    step(m, ev('k', part(1, 10, 'a')));
+    step(m, ev('k', part(2, 5, 'b')));
+    const r = step(m, ev('k', { type: 'MultipartCompleted', uploadId: 'u1', object: { ...object([{ n: 1, size: 10, id: 'a' }, { n: 2, size: 5, id: 'b' }]), shards: [] } }));
+    expect(r.outcome.kind).toBe('applied');
+    expect(m.object('b', 'k')?.shards.map((s) => [s.shardId.slice(0, 1), s.objectOffset, s.length])).toEqual([['a', 0, 10], ['b', 10, 5]]);
   });
 
   it('given a completion whose part was re-uploaded before it in the log, then it is rejected with InvalidPart', () => {
