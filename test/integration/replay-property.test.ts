@@ -32,6 +32,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectNats } from '../../src/app/strata.ts';
 import { rebuildInto } from '../../src/projections/rebuild.ts';
+import { lagProjector } from '../support/lag.ts';
 import { modelList } from '../support/listing-model.ts';
 import { testSeed } from '../support/prng.ts';
 import { S3Model, nullVersion } from '../support/s3-model.ts';
@@ -105,7 +106,7 @@ function bodyFor(run: number, step: number, size: number): string {
 }
 
 /** Runs one operation through the gateway and the model; expects the same decision from both. */
-async function step(run: number, i: number, op: Op, model: S3Model, bucketName: (slot: number) => string): Promise<void> {
+async function step(s3: S3Client, run: number, i: number, op: Op, model: S3Model, bucketName: (slot: number) => string): Promise<void> {
   const bucket = bucketName(op.slot);
   const exists = model.buckets.has(bucket);
   const where = `step ${i} ${JSON.stringify(op)}`;
@@ -163,7 +164,7 @@ async function step(run: number, i: number, op: Op, model: S3Model, bucketName: 
 }
 
 /** Every read the model can predict, for one bucket. */
-async function checkBucket(bucket: string, model: S3Model): Promise<void> {
+async function checkBucket(s3: S3Client, bucket: string, model: S3Model): Promise<void> {
   const state = model.buckets.get(bucket);
   if (!state) {
     await expect(s3.send(new ListObjectsV2Command({ Bucket: bucket })), bucket).rejects.toMatchObject({ name: 'NoSuchBucket' });
@@ -227,13 +228,19 @@ async function checkBucket(bucket: string, model: S3Model): Promise<void> {
   }
 }
 
-async function checkReplay(): Promise<void> {
+async function checkReplay(others: readonly TestStrata[]): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-replay-property-'));
   try {
     const rebuilt = await rebuildInto(nc, dir);
     try {
       expect(rebuilt.lastSeq).toBe(h.strata.store.checkpoint());
-      expect(rebuilt.store.dump()).toEqual(h.strata.store.dump());
+      const live = h.strata.store.dump();
+      expect(rebuilt.store.dump()).toEqual(live);
+      // Every other gateway on the log, once it has applied as much, holds the same model.
+      for (const o of others) {
+        await o.strata.projector.waitApplied(rebuilt.lastSeq);
+        expect(o.strata.store.dump()).toEqual(live);
+      }
     } finally {
       await rebuilt.store.close();
     }
@@ -242,6 +249,28 @@ async function checkReplay(): Promise<void> {
   }
 }
 
+/** One property run: the sequence through `clients` (each op through the client it names). */
+async function runSequence(clients: readonly S3Client[], sequence: readonly (readonly [Op, number])[], others: readonly TestStrata[]): Promise<number> {
+  const run = runCounter++;
+  const bucketName = (s: number): string => `prop-${run}-b${s}`;
+  const model = new S3Model();
+  const via = (n: number): S3Client => clients[n % clients.length] ?? s3;
+  for (const [i, [op, through]] of sequence.entries()) await step(via(through), run, i, op, model, bucketName);
+  for (const client of clients) {
+    const buckets = await client.send(new ListBucketsCommand({}));
+    expect(
+      (buckets.Buckets ?? []).map((b) => b.Name ?? '').filter((n) => n.startsWith(`prop-${run}-`)).sort(),
+      'ListBuckets',
+    ).toEqual([...model.buckets.keys()].sort());
+    for (let s = 0; s < bucketSlots; s++) await checkBucket(client, bucketName(s), model);
+  }
+  await checkReplay(others);
+  return sequence.length;
+}
+
+const through = (arb: fc.Arbitrary<Op[]>): fc.Arbitrary<(readonly [Op, number])[]> =>
+  arb.chain((ops) => fc.tuple(...ops.map((op) => fc.tuple(fc.constant(op), fc.nat({ max: 1 })))));
+
 describe('replay property', () => {
   it('any operation sequence: answers match the S3 model, and the log rebuilds the same read model', async () => {
     const seed = testSeed('replay property') | 0;
@@ -249,21 +278,32 @@ describe('replay property', () => {
     let ops = 0;
     await fc.assert(
       fc.asyncProperty(sequenceArb, async (sequence) => {
-        const run = runCounter++;
-        const bucketName = (s: number): string => `prop-${run}-b${s}`;
-        const model = new S3Model();
-        for (const [i, op] of sequence.entries()) await step(run, i, op, model, bucketName);
-        ops += sequence.length;
-        const buckets = await s3.send(new ListBucketsCommand({}));
-        expect(
-          (buckets.Buckets ?? []).map((b) => b.Name ?? '').filter((n) => n.startsWith(`prop-${run}-`)).sort(),
-          'ListBuckets',
-        ).toEqual([...model.buckets.keys()].sort());
-        for (let s = 0; s < bucketSlots; s++) await checkBucket(bucketName(s), model);
-        await checkReplay();
+        ops += await runSequence([s3], sequence.map((op) => [op, 0] as const), []);
       }),
       { seed, numRuns, interruptAfterTimeLimit: 150_000 },
     );
     console.log(`replay property: ${numRuns} runs, ${ops} operations (fast-check seed ${seed})`);
+  });
+
+  it('through two gateways at random (B fenced and lagging, on the same log): the same answers, and both models equal the replay', async () => {
+    const seed = testSeed('replay property, two gateways') | 0;
+    const numRuns = Number(process.env['STRATA_PROPERTY_RUNS'] ?? 12);
+    const b = await startTestStrata({ natsUrl: h.strata.natsUrl, remoteNodes: [h.config.nodeId], gatewayId: 'gw-property-b' });
+    const s3b = b.client();
+    const undoLag = lagProjector(b.strata.store, 10);
+    let ops = 0;
+    try {
+      await fc.assert(
+        fc.asyncProperty(through(sequenceArb), async (sequence) => {
+          ops += await runSequence([s3, s3b], sequence, [b]);
+        }),
+        { seed, numRuns, interruptAfterTimeLimit: 150_000 },
+      );
+    } finally {
+      undoLag();
+      s3b.destroy();
+      await b.stop();
+    }
+    console.log(`replay property, two gateways: ${numRuns} runs, ${ops} operations (fast-check seed ${seed})`);
   });
 });

@@ -6,7 +6,6 @@
  * them. A third gateway without the fence measures what the fence costs.
  */
 import { createHash } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
@@ -22,7 +21,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRng, randomBuffer, testSeed, type Rng } from '../support/prng.ts';
-import type { ReadModelStore } from '../../src/model/store.ts';
+import { lagProjector } from '../support/lag.ts';
 import { startTestStrata, type TestStrata } from '../support/strata.ts';
 
 let a: TestStrata;
@@ -315,22 +314,6 @@ describe('fence cost', () => {
     expect(timings.fenced.length).toBe(rounds);
   });
 });
-
-/**
- * Makes a gateway's projector lag: every batch it applies is held back `lagMs` first. This stands
- * for a busy or distant gateway (the machine here is too quick for the race to show on its own);
- * it is injected lag, not a wait in the test. Returns the undo.
- */
-function lagProjector(store: ReadModelStore, lagMs: number): () => void {
-  const original = store.apply;
-  store.apply = async (...args) => {
-    await delay(lagMs);
-    return original.apply(store, args);
-  };
-  return () => {
-    store.apply = original;
-  };
-}
 
 describe('with lagging projectors', () => {
   it('the fence still gives B zero stale reads, while the unfenced C, lagging alike, serves stale ones', async () => {
