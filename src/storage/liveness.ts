@@ -73,6 +73,9 @@ export class ShardLiveness implements LivenessView {
   static open(path: string, opts: { graceMs?: number } = {}): ShardLiveness {
     const store = ReadModelStore.open(path);
     const refs = store.extraDb<ShardRefs, Buffer>('shard-refs', 'binary');
+    // The counts derive from the model: a model that starts over (new, or dropped because its
+    // version changed) is replayed from the first event, and so are the counts.
+    if (store.checkpoint() === 0) refs.clearSync();
     return new ShardLiveness(store, refs, opts.graceMs ?? limits.shardGraceMs);
   }
 
