@@ -40,14 +40,20 @@ export function listObjectVersions(versions: Database<VersionRecord, Buffer>, q:
   const scanPrefix = Buffer.concat([bucketPrefix, Buffer.from(q.prefix, 'utf8')]);
   const end = prefixSuccessor(bucketPrefix);
   let pos: Buffer = scanPrefix;
-  // Where the previous page stopped: inside a key's versions, or after a whole key.
+  // Where the previous page stopped: inside a key's versions, or after a whole key. A
+  // version-id-marker whose version is gone (deleted since that page, as a client emptying the
+  // bucket page by page does) has no position left: the key's remaining versions are listed from
+  // its newest, which may repeat some of the previous page but never skips one.
   let midKey: string | undefined;
   if (q.keyMarker !== '') {
-    const after =
-      q.versionIdMarker !== '' && q.markerSeq !== undefined
-        ? keySuccessor(versionKeyBytes(q.bucket, q.keyMarker, q.markerSeq))
-        : versionRangeOfKey(q.bucket, q.keyMarker).end;
-    if (q.versionIdMarker !== '' && q.markerSeq !== undefined) midKey = q.keyMarker;
+    const range = versionRangeOfKey(q.bucket, q.keyMarker);
+    let after: Buffer;
+    if (q.versionIdMarker === '') after = range.end;
+    else if (q.markerSeq === undefined) after = range.start;
+    else {
+      after = keySuccessor(versionKeyBytes(q.bucket, q.keyMarker, q.markerSeq));
+      midKey = q.keyMarker;
+    }
     if (Buffer.compare(after, pos) > 0) pos = after;
   }
   const markerBytes = q.keyMarker === '' ? undefined : objectKeyBytes(q.bucket, q.keyMarker);
