@@ -93,6 +93,8 @@ export interface BenchOptions {
 
 export interface RunningServer {
   readonly endpoint: string;
+  /** The NATS server the system under test uses (Strata only). */
+  readonly natsUrl?: string;
   readonly pid: number;
   stop(): Promise<void>;
 }

@@ -8,7 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { RunningServer } from '../types.ts';
 
-export type ChildMessage = { type: 'ready'; endpoint: string } | { type: 'failed'; message: string };
+export type ChildMessage = { type: 'ready'; endpoint: string; natsUrl?: string } | { type: 'failed'; message: string };
 export type ParentMessage = { type: 'stop' };
 
 const startTimeoutMs = 60_000;
@@ -29,15 +29,16 @@ export async function startChildServer(o: ChildServerOptions): Promise<RunningSe
     env: { ...process.env, BENCH_SERVER_SPEC: JSON.stringify(o.spec) },
     execArgv: [...process.execArgv, ...(o.extraExecArgv ?? [])],
   });
-  const endpoint = await waitReady(child, o.script);
+  const ready = await waitReady(child, o.script);
   return {
-    endpoint,
+    endpoint: ready.endpoint,
+    ...(ready.natsUrl === undefined ? {} : { natsUrl: ready.natsUrl }),
     pid: child.pid ?? 0,
     stop: () => stopChild(child),
   };
 }
 
-function waitReady(child: ChildProcess, name: string): Promise<string> {
+function waitReady(child: ChildProcess, name: string): Promise<{ endpoint: string; natsUrl?: string }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       cleanup();
@@ -46,7 +47,7 @@ function waitReady(child: ChildProcess, name: string): Promise<string> {
     }, startTimeoutMs);
     const onMessage = (m: ChildMessage): void => {
       cleanup();
-      if (m.type === 'ready') resolve(m.endpoint);
+      if (m.type === 'ready') resolve(m.natsUrl === undefined ? { endpoint: m.endpoint } : { endpoint: m.endpoint, natsUrl: m.natsUrl });
       else reject(new Error(`${name}: ${m.message}`));
     };
     const onExit = (code: number | null, signal: string | null): void => {

@@ -312,6 +312,23 @@ export class BenchClient {
     }
   }
 
+  /** A request with headers the caller computed (e.g. signed with a query string). */
+  async requestWithHeaders(method: string, target: string, headers: Readonly<Record<string, string>>, keepBody: boolean): Promise<HttpResult> {
+    let head = `${method} ${target} HTTP/1.1\r\nhost: ${this.hostHeader}\r\n`;
+    for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+    head += '\r\n';
+    const conn = await this.acquire();
+    try {
+      return await conn.send(method, head, undefined, keepBody);
+    } finally {
+      this.release(conn);
+    }
+  }
+
+  get host(): string {
+    return this.hostHeader;
+  }
+
   close(): void {
     for (const c of this.all) c.close();
   }

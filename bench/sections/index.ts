@@ -10,5 +10,6 @@ import { objectGetSection } from './object-get.ts';
 import { objectPutSection } from './object-put.ts';
 import { storageSection } from './storage.ts';
 import { multipartSection } from './multipart.ts';
+import { listingSection } from './listing.ts';
 
-export const sections: readonly Section[] = [md5Section, diskSection, loopbackSection, objectPutSection, objectGetSection, multipartSection, storageSection];
+export const sections: readonly Section[] = [md5Section, diskSection, loopbackSection, objectPutSection, objectGetSection, multipartSection, storageSection, listingSection];

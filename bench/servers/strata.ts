@@ -25,7 +25,7 @@ try {
   });
   const strata = await startStrata(config, { log: (line) => process.stderr.write(`[strata] ${line}\n`) });
   serveUntilStopped(() => strata.stop());
-  reportToParent({ type: 'ready', endpoint: strata.endpoint });
+  reportToParent({ type: 'ready', endpoint: strata.endpoint, natsUrl: strata.natsUrl });
 } catch (err) {
   reportToParent({ type: 'failed', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   process.exitCode = 1;

@@ -3,8 +3,7 @@
  * empty inline bodies), with a bounded window of publishes in flight. For tests and benchmarks of
  * listing at scale: 1,000,000 keys in tens of seconds instead of 1,000,000 PUTs.
  */
-import { jetstream } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { createInbox, type NatsConnection } from '@nats-io/transport-node';
 import { encodeEvent } from '../../src/events/codec.ts';
 import { objectSubject } from '../../src/events/subjects.ts';
 import type { StrataEvent } from '../../src/events/types.ts';
@@ -23,14 +22,35 @@ export function hierarchyKey(i: number, perUser: number): string {
   return `user-${String(user).padStart(5, '0')}/photos/${year}/${String(n).padStart(4, '0')}.jpg`;
 }
 
-export async function bulkLoad(nc: NatsConnection, bucket: string, count: number, keyOf: (i: number) => string, windowMax = 4096): Promise<BulkLoadResult> {
-  const js = jetstream(nc);
+export async function bulkLoad(nc: NatsConnection, bucket: string, count: number, keyOf: (i: number) => string, windowMax = 8192): Promise<BulkLoadResult> {
+  // Plain publishes with one shared reply inbox: JetStream answers each with a PubAck there. No
+  // promise or timer per message, and at most `windowMax` unacknowledged at once (backpressure).
   const started = Date.now();
-  const inFlight = new Set<Promise<void>>();
+  const inbox = createInbox();
+  let acked = 0;
   let lastSeq = 0;
-  let failure: unknown;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const sub = nc.subscribe(inbox, {
+    callback: (_err, msg) => {
+      const ack = JSON.parse(new TextDecoder().decode(msg.data)) as { seq?: number; error?: { description?: string } };
+      if (ack.error) failure ??= new Error(`publish failed: ${ack.error.description ?? 'unknown'}`);
+      if (typeof ack.seq === 'number' && ack.seq > lastSeq) lastSeq = ack.seq;
+      acked++;
+      wake?.();
+    },
+  });
+  const waitAcks = (atLeast: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (failure) reject(failure);
+        else if (acked >= atLeast) resolve();
+        else wake = check;
+      };
+      check();
+    });
   for (let i = 0; i < count; i++) {
-    if (failure) throw failure;
+    if (i - acked >= windowMax) await waitAcks(i - windowMax + 1);
     const key = keyOf(i);
     const ev: StrataEvent = {
       eventId: `bulk-${bucket}-${i}`,
@@ -47,19 +67,9 @@ export async function bulkLoad(nc: NatsConnection, bucket: string, count: number
         inlineData: undefined, checksums: [], storageClass: 'STANDARD', parts: [],
       },
     };
-    const p = js
-      .publish(objectSubject(bucket, key), encodeEvent(ev), { msgID: ev.eventId, timeout: 60_000 })
-      .then((ack) => {
-        if (ack.seq > lastSeq) lastSeq = ack.seq;
-      })
-      .catch((err: unknown) => {
-        failure ??= err;
-      })
-      .finally(() => inFlight.delete(p));
-    inFlight.add(p);
-    if (inFlight.size >= windowMax) await Promise.race(inFlight);
+    nc.publish(objectSubject(bucket, key), encodeEvent(ev), { reply: inbox });
   }
-  await Promise.all(inFlight);
-  if (failure) throw failure;
+  await waitAcks(count);
+  sub.unsubscribe();
   return { events: count, lastSeq, elapsedMs: Date.now() - started };
 }
