@@ -4,7 +4,7 @@
  * version id) run through the real gateway with the AWS SDK
  *   1. gets, at every step, the answer a simple in-memory model of S3 semantics predicts;
  *   2. leaves a state in which every GET (latest and by version id), ListObjectsV2 and
- *      ListObjectVersions answer equals the model's;
+ *      ListObjectVersions answer (whole, and in pages of 1 to 3) equals the model's;
  *   3. is reproducible from the log alone: the read model rebuilt by replay (rebuildInto) equals
  *      the live one entry for entry.
  * One Strata serves every run; each run uses bucket names of its own.
@@ -36,6 +36,7 @@ import { lagProjector } from '../support/lag.ts';
 import { modelList } from '../support/listing-model.ts';
 import { testSeed } from '../support/prng.ts';
 import { S3Model, nullVersion } from '../support/s3-model.ts';
+import { expectVersionPages } from '../support/version-pages.ts';
 import { startTestStrata, type TestStrata } from '../support/strata.ts';
 
 const bucketSlots = 2;
@@ -164,7 +165,7 @@ async function step(s3: S3Client, run: number, i: number, op: Op, model: S3Model
 }
 
 /** Every read the model can predict, for one bucket. */
-async function checkBucket(s3: S3Client, bucket: string, model: S3Model): Promise<void> {
+async function checkBucket(s3: S3Client, bucket: string, model: S3Model, pageSize: number): Promise<void> {
   const state = model.buckets.get(bucket);
   if (!state) {
     await expect(s3.send(new ListObjectsV2Command({ Bucket: bucket })), bucket).rejects.toMatchObject({ name: 'NoSuchBucket' });
@@ -195,6 +196,10 @@ async function checkBucket(s3: S3Client, bucket: string, model: S3Model): Promis
   expect((versions.DeleteMarkers ?? []).map((v) => [v.Key, v.VersionId, v.IsLatest]), `${bucket} ListObjectVersions markers`).toEqual(
     expected.filter((e) => e.deleteMarker).map((e) => [e.key, e.versionId, e.isLatest]),
   );
+
+  // The same listing in pages of `pageSize`, flat and grouped.
+  await expectVersionPages(s3, model, { bucket, maxKeys: pageSize });
+  await expectVersionPages(s3, model, { bucket, maxKeys: pageSize, delimiter: '/' });
 
   const versioned = state.versioning !== 'Unversioned';
   for (const k of keys) {
@@ -262,7 +267,7 @@ async function runSequence(clients: readonly S3Client[], sequence: readonly (rea
       (buckets.Buckets ?? []).map((b) => b.Name ?? '').filter((n) => n.startsWith(`prop-${run}-`)).sort(),
       'ListBuckets',
     ).toEqual([...model.buckets.keys()].sort());
-    for (let s = 0; s < bucketSlots; s++) await checkBucket(client, bucketName(s), model);
+    for (let s = 0; s < bucketSlots; s++) await checkBucket(client, bucketName(s), model, (run % 3) + 1);
   }
   await checkReplay(others);
   return sequence.length;

@@ -18,12 +18,12 @@ import {
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
-  type ListObjectVersionsCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectBodilessError, expectS3Error } from '../support/s3-errors.ts';
-import { S3Model, type ModelVersionItem } from '../support/s3-model.ts';
+import { S3Model } from '../support/s3-model.ts';
+import { expectVersionPages, modelItemName, pageItems } from '../support/version-pages.ts';
 import { startTestStrata, type TestStrata } from '../support/strata.ts';
 
 let h: TestStrata;
@@ -278,21 +278,6 @@ describe('version ids that do not fit', () => {
   });
 });
 
-/** The listing's items in one page, as the model names them (the SDK splits them by kind). */
-function pageItems(r: ListObjectVersionsCommandOutput): string[] {
-  return [
-    ...(r.Versions ?? []).map((v) => `v ${v.Key ?? ''} ${v.VersionId ?? ''} ${String(v.IsLatest)} ${v.ETag ?? ''}`),
-    ...(r.DeleteMarkers ?? []).map((m) => `m ${m.Key ?? ''} ${m.VersionId ?? ''} ${String(m.IsLatest)}`),
-    ...(r.CommonPrefixes ?? []).map((p) => `p ${p.Prefix ?? ''}`),
-  ].sort();
-}
-
-function modelItemName(i: ModelVersionItem): string {
-  if (i.kind === 'prefix') return `p ${i.prefix}`;
-  const e = i.entry;
-  return e.deleteMarker ? `m ${e.key} ${e.versionId} ${String(e.isLatest)}` : `v ${e.key} ${e.versionId} ${String(e.isLatest)} "${e.etag}"`;
-}
-
 describe('ListObjectVersions', () => {
   const b = 'ver-listing';
   const model = new S3Model();
@@ -370,33 +355,7 @@ describe('ListObjectVersions', () => {
   for (const maxKeys of [1, 2, 3]) {
     for (const [prefix, delimiter] of cases) {
       it(`pages with max-keys ${maxKeys}, prefix ${JSON.stringify(prefix)}, delimiter ${JSON.stringify(delimiter)}: the pages concatenate to the full listing`, async () => {
-        const expected = model.listVersionItems(b, prefix, delimiter).map(modelItemName);
-        let keyMarker: string | undefined;
-        let versionIdMarker: string | undefined;
-        let offset = 0;
-        for (let page = 0; page <= expected.length + 1; page++) {
-          const r = await s3.send(
-            new ListObjectVersionsCommand({
-              Bucket: b,
-              MaxKeys: maxKeys,
-              ...(prefix === '' ? {} : { Prefix: prefix }),
-              ...(delimiter === '' ? {} : { Delimiter: delimiter }),
-              ...(keyMarker === undefined ? {} : { KeyMarker: keyMarker }),
-              ...(versionIdMarker === undefined ? {} : { VersionIdMarker: versionIdMarker }),
-            }),
-          );
-          const items = pageItems(r);
-          const slice = expected.slice(offset, offset + items.length);
-          expect(items, `page ${page} at offset ${offset}`).toEqual([...slice].sort());
-          offset += items.length;
-          expect(r.MaxKeys).toBe(maxKeys);
-          if (!r.IsTruncated) break;
-          expect(items.length).toBe(maxKeys);
-          expect(r.NextKeyMarker).toBeDefined();
-          keyMarker = r.NextKeyMarker;
-          versionIdMarker = r.NextVersionIdMarker;
-        }
-        expect(offset).toBe(expected.length);
+        await expectVersionPages(s3, model, { bucket: b, maxKeys, prefix, delimiter });
       });
     }
   }
