@@ -201,8 +201,9 @@ describe('the null version', () => {
     expect((await getText(b, 'k', 'null')).body).toBe('unversioned original');
 
     await setVersioning(b, 'Suspended');
-    expect(await put(b, 'k', 'suspended a')).toBe('null');
-    expect(await put(b, 'k', 'suspended b')).toBe('null');
+    // Writing the null version: AWS's answer carries no x-amz-version-id (its suspended sample).
+    expect(await put(b, 'k', 'suspended a')).toBeUndefined();
+    expect(await put(b, 'k', 'suspended b')).toBeUndefined();
     expect(await getText(b, 'k')).toEqual({ body: 'suspended b', versionId: 'null', etag: `"${md5Hex('suspended b')}"` });
     expect((await getText(b, 'k', 'null')).body).toBe('suspended b');
     expect((await getText(b, 'k', v1)).body).toBe('enabled v1');
@@ -224,7 +225,7 @@ describe('the null version', () => {
     expect(after.DeleteMarkers?.map((m) => ({ id: m.VersionId, latest: m.IsLatest }))).toEqual([{ id: 'null', latest: true }]);
 
     // A PUT after the null marker replaces it in turn.
-    expect(await put(b, 'k', 'suspended c')).toBe('null');
+    expect(await put(b, 'k', 'suspended c')).toBeUndefined();
     const last = await s3.send(new ListObjectVersionsCommand({ Bucket: b }));
     expect(last.DeleteMarkers).toBeUndefined();
     expect(last.Versions?.map((v) => v.VersionId)).toEqual(['null', v1]);

@@ -89,7 +89,10 @@ export class S3Model {
   /** A PUT the server answered with `versionId` (undefined when it sent no header). */
   put(name: string, key: string, versionId: string | undefined, etag: string, body: string): void {
     const b = this.bucket(name);
-    const id = this.expectIdForm(b, versionId);
+    // A PUT that writes the null version (suspended bucket) answers without x-amz-version-id, as
+    // AWS's PutObject sample for a versioning-suspended bucket shows; a DELETE names its "null".
+    if (b.versioning === 'Suspended' && versionId !== undefined) throw new Error(`model: a PUT to a suspended bucket answers no version id, got ${versionId}`);
+    const id = b.versioning === 'Suspended' ? nullVersion : this.expectIdForm(b, versionId);
     this.pushNewest(b, key, { versionId: id, deleteMarker: false, etag, body });
   }
 

@@ -2,6 +2,7 @@
  * CopyObject: PUT /bucket/key with x-amz-copy-source. Metadata only: the new version shares the
  * source's shards (src/gateway/copy.ts), so a copy of any size costs one small event.
  */
+import { nullVersionId } from '../../events/types.ts';
 import type { ObjectHeaders } from '../../gateway/types.ts';
 import type { ObjectRecord } from '../../model/records.ts';
 import type { RequestContext } from '../context.ts';
@@ -72,7 +73,8 @@ export async function copyObject(ctx: RequestContext): Promise<void> {
   );
   setCopySourceVersion(ctx, src);
   const dest = ctx.engine.headBucket(ctx.bucket);
-  if (dest && dest.versioning !== 'Unversioned') ctx.res.setHeader('x-amz-version-id', out.versionId);
+  // As PutObject: a copy that wrote the null version (suspended bucket) announces no version id.
+  if (dest && dest.versioning !== 'Unversioned' && out.versionId !== nullVersionId) ctx.res.setHeader('x-amz-version-id', out.versionId);
   const type = out.checksums[0]?.type;
   sendXml(ctx, 200, copyObjectResultXml({ etag: out.etag, lastModifiedMs: out.lastModifiedMs, checksums: checksumsXml(out.checksums), ...(type ? { checksumType: type } : {}) }));
 }

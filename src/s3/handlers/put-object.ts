@@ -1,4 +1,5 @@
 /** PutObject: stream the body to storage, check every digest, commit the ObjectVersionPut event. */
+import { nullVersionId } from '../../events/types.ts';
 import { limits } from '../../lib/limits.ts';
 import { checksumHeaderName, type ChecksumAlgorithm } from '../../lib/checksums.ts';
 import type { RequestContext } from '../context.ts';
@@ -38,7 +39,9 @@ export async function putObject(ctx: RequestContext): Promise<void> {
   });
   const out = unwrap(result, ctx);
   ctx.res.setHeader('ETag', `"${out.etag}"`);
-  if (out.versioned) ctx.res.setHeader('x-amz-version-id', out.versionId);
+  // Only a new real version is announced: AWS's PutObject sample for a versioning-suspended
+  // bucket (which writes the null version) carries no x-amz-version-id.
+  if (out.versioned && out.versionId !== nullVersionId) ctx.res.setHeader('x-amz-version-id', out.versionId);
   if (out.checksum) {
     ctx.res.setHeader(checksumHeaderName(out.checksum.algorithm as ChecksumAlgorithm), out.checksum.value);
     ctx.res.setHeader('x-amz-checksum-type', 'FULL_OBJECT');
