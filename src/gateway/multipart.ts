@@ -169,7 +169,12 @@ export class MultipartEngine {
     // Parts acknowledged by other gateways are in the log: see them all before deciding.
     await fence(this.d, uploadSubject(input.bucket, input.uploadId));
     const found = await this.findUpload(input.bucket, input.key, input.uploadId);
-    if (!found.ok) return found;
+    if (!found.ok) {
+      // A retried completion (its answer was lost) finds the upload gone and the key holding
+      // exactly the parts it names: answer as the first completion did, as S3 does.
+      const done = found.reason === 'NoSuchUpload' ? this.completedBefore(input) : undefined;
+      return done ? ok(done) : found;
+    }
     if (hasCondition(input.condition)) {
       const pre = await precheckCondition(this.d, input.bucket, input.key, input.condition);
       if (!pre.ok) return pre;
@@ -188,6 +193,15 @@ export class MultipartEngine {
     if (!result.ok) return result;
     if (result.value.kind === 'rejected') return fail(result.value.code);
     return ok({ etag: object.etag, versionId, versioned: bucket.versioning !== 'Unversioned', checksum: object.checksums[0] });
+  }
+
+  private completedBefore(input: CompleteInput): CompletedUpload | undefined {
+    const current = this.d.store.object(input.bucket, input.key);
+    const bucket = this.d.store.bucket(input.bucket);
+    if (!current || !bucket || current.parts.length !== input.parts.length) return undefined;
+    const same = current.parts.every((p, i) => p.partNumber === input.parts[i]?.partNumber && p.etag === input.parts[i]?.etag);
+    if (!same) return undefined;
+    return { etag: current.etag, versionId: current.versionId, versioned: bucket.versioning !== 'Unversioned', checksum: current.checksums[0] };
   }
 
   /** The completed object: the chosen parts' shards end to end, the multipart ETag and checksum. */

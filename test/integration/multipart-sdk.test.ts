@@ -91,6 +91,11 @@ describe('multipart upload', () => {
       }),
     );
     expect(done.ETag).toBe(multipartEtag(parts));
+    // A retried completion (lost answer) gets the same answer.
+    const again = await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) } }),
+    );
+    expect(again.ETag).toBe(done.ETag);
     const whole = Buffer.concat(parts);
     expect((await getBytes(key)).equals(whole)).toBe(true);
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
