@@ -165,7 +165,11 @@ export class StorageNode {
       const node = new StorageNode(opts.nodeId, index, reader, opts.clock ?? systemClock, recovered.report, opts.dataDir, segmentsDir);
       node.liveness = opts.liveness;
       const segmentBytesMax = opts.segmentBytesMax ?? limits.segmentBytesMax;
-      const resume = recovered.last !== undefined && recovered.last.sizeBytes < segmentBytesMax ? recovered.last : undefined;
+      const last = recovered.last;
+      const resume =
+        last !== undefined && !last.sealed && last.sizeBytes < segmentBytesMax
+          ? { segmentId: last.segmentId, sizeBytes: last.sizeBytes, records: last.records }
+          : undefined;
       node.writer = await SegmentWriter.open({
         dir: segmentsDir,
         nodeId: opts.nodeId,

@@ -16,7 +16,11 @@
  * - In a sealed segment (fsynced in full when sealed), a torn record or unreadable header is
  *   damage too: it is reported and the rest of that segment is not indexed, but nothing is cut.
  *
- * If the index directory is missing every segment is scanned, which rebuilds it.
+ * A segment that ends with a valid seal record (segment-format.ts) was sealed and fsynced in full:
+ * its entries come from the seal, one read instead of a scan of every payload (payload checksums
+ * are the scrubber's job), and it is never appended to again, even if it is the last one.
+ *
+ * If the index directory is missing every segment is read again, which rebuilds it.
  */
 import { open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,13 +28,17 @@ import { limits } from '../lib/limits.ts';
 import {
   RECORD_HEADER_BYTES,
   RecordType,
+  SEAL_ENTRIES_MAX,
   SEGMENT_HEADER_BYTES,
   decodeRecord,
   decodeRecordHeader,
+  decodeSealPayload,
   decodeSegmentHeader,
   parseSegmentFileName,
+  sealPayloadBytesFromTail,
   segmentFileName,
   type RecordHeader,
+  type SealEntry,
 } from './segment-format.ts';
 import { fsyncDirectory, readFully } from './file-io.ts';
 import type { IndexEntry, ShardIndex } from './shard-index.ts';
@@ -40,6 +48,8 @@ export interface RecoveryReport {
   /** Segments already indexed to their end. */
   readonly segmentsSkipped: number;
   readonly recordsIndexed: number;
+  /** Segments indexed from their seal record instead of a scan. */
+  readonly segmentsFromSeal: number;
   /** Records with an intact header and a bad payload, skipped. */
   readonly corruptRecords: number;
   readonly truncatedBytes: number;
@@ -49,7 +59,16 @@ export interface RecoveryReport {
 
 export interface RecoveredState {
   /** The segment to keep appending to, ending on a record boundary. */
-  readonly last: { readonly segmentId: number; readonly sizeBytes: number } | undefined;
+  readonly last:
+    | {
+        readonly segmentId: number;
+        readonly sizeBytes: number;
+        /** The segment ends with a seal record: never append to it. */
+        readonly sealed: boolean;
+        /** Its shard records, for the writer's seal record (undefined when unknown). */
+        readonly records: readonly SealEntry[] | undefined;
+      }
+    | undefined;
   readonly nextSegmentId: number;
   readonly report: RecoveryReport;
 }
@@ -64,6 +83,7 @@ export interface RecoveryOptions {
 interface Counters {
   segmentsSkipped: number;
   recordsIndexed: number;
+  segmentsFromSeal: number;
   corruptRecords: number;
   truncatedBytes: number;
   problems: string[];
@@ -74,14 +94,14 @@ export async function recover(opts: RecoveryOptions): Promise<RecoveredState> {
     .map(parseSegmentFileName)
     .filter((id): id is number => id !== undefined)
     .sort((a, b) => a - b);
-  const c: Counters = { segmentsSkipped: 0, recordsIndexed: 0, corruptRecords: 0, truncatedBytes: 0, problems: [] };
+  const c: Counters = { segmentsSkipped: 0, recordsIndexed: 0, segmentsFromSeal: 0, corruptRecords: 0, truncatedBytes: 0, problems: [] };
   let last: RecoveredState['last'];
   let maxId = 0;
   for (const [i, segmentId] of ids.entries()) {
     maxId = segmentId;
     const isLast = i === ids.length - 1;
-    const sizeBytes = await recoverSegment(opts, segmentId, isLast, c);
-    if (isLast && sizeBytes !== undefined) last = { segmentId, sizeBytes };
+    const r = await recoverSegment(opts, segmentId, isLast, c);
+    if (isLast && r !== undefined) last = { segmentId, sizeBytes: r.size, sealed: r.sealed, records: r.records };
   }
   const present = new Set(ids);
   for (const [segmentId] of [...opts.index.segments()]) {
@@ -95,8 +115,10 @@ export async function recover(opts: RecoveryOptions): Promise<RecoveredState> {
   return { last, nextSegmentId: maxId + 1, report };
 }
 
+type Recovered = { readonly size: number; readonly sealed: boolean; readonly records: readonly SealEntry[] | undefined };
+
 /** Returns the segment's size after recovery, or undefined if the file was removed. */
-async function recoverSegment(opts: RecoveryOptions, segmentId: number, isLast: boolean, c: Counters): Promise<number | undefined> {
+async function recoverSegment(opts: RecoveryOptions, segmentId: number, isLast: boolean, c: Counters): Promise<Recovered | undefined> {
   const path = join(opts.segmentsDir, segmentFileName(segmentId));
   const fh = await open(path, isLast ? 'r+' : 'r');
   let closed = false;
@@ -122,6 +144,25 @@ async function recoverSegment(opts: RecoveryOptions, segmentId: number, isLast: 
     }
 
     const meta = opts.index.segmentMeta(segmentId);
+    const seal = await readSeal(fh, size);
+    if (seal !== undefined) {
+      const start = meta !== undefined && meta.indexedUpTo <= size ? meta.indexedUpTo : SEGMENT_HEADER_BYTES;
+      if (start === size && meta?.sealed === true) {
+        c.segmentsSkipped++;
+        return { size, sealed: true, records: undefined };
+      }
+      const entries: Entries = seal
+        .filter((e) => e.offset >= start)
+        .map((e) => [e.shardId, { segmentId, offset: e.offset, payloadBytes: e.payloadBytes, payloadCrc32: e.payloadCrc32, writtenAtMs: e.writtenAtMs }]);
+      for (let i = 0; i < entries.length; i += limits.recoveryIndexBatchMax) {
+        const last = i + limits.recoveryIndexBatchMax >= entries.length;
+        await opts.index.commit({ entries: entries.slice(i, i + limits.recoveryIndexBatchMax), segments: last ? [[segmentId, { indexedUpTo: size, sealed: true }]] : [] });
+      }
+      if (entries.length === 0) await opts.index.commit({ entries: [], segments: [[segmentId, { indexedUpTo: size, sealed: true }]] });
+      c.recordsIndexed += entries.length;
+      c.segmentsFromSeal++;
+      return { size, sealed: true, records: undefined };
+    }
     let start = meta?.indexedUpTo ?? SEGMENT_HEADER_BYTES;
     if (start > size) {
       // The index knows bytes the file no longer has: forget this segment's entries and rescan.
@@ -129,12 +170,15 @@ async function recoverSegment(opts: RecoveryOptions, segmentId: number, isLast: 
       c.problems.push(`segment ${segmentId} is ${size} bytes but was indexed up to ${start}; dropped ${removed} entries and rescanned`);
       start = SEGMENT_HEADER_BYTES;
     }
+    let end: number;
     if (start === size) {
       c.segmentsSkipped++;
       if (meta?.sealed !== !isLast) await opts.index.commit({ entries: [], segments: [[segmentId, { indexedUpTo: size, sealed: !isLast }]] });
-      return size;
+      end = size;
+    } else {
+      end = await scan(opts, fh, segmentId, start, size, isLast, c);
     }
-    return await scan(opts, fh, segmentId, start, size, isLast, c);
+    return { size: end, sealed: false, records: isLast ? await shardRecords(fh, end) : undefined };
   } finally {
     if (!closed) await fh.close();
   }
@@ -178,7 +222,8 @@ async function scan(
       const h = step.header;
       entries.push([h.shardId, { segmentId, offset: pos, payloadBytes: h.payloadBytes, payloadCrc32: h.payloadCrc32, writtenAtMs: h.writtenAtMs }]);
       c.recordsIndexed++;
-    } else {
+    } else if (step.header.type !== RecordType.seal) {
+      // A seal record is the segment's own index: nothing to index when scanning anyway.
       c.problems.push(`segment ${segmentId} offset ${pos}: record type ${step.header.type} not supported yet, skipped`);
     }
     pos += recordBytes;
@@ -243,4 +288,46 @@ class WindowReader {
     const from = pos - this.windowStart;
     return this.window.subarray(from, Math.min(from + bytes, this.window.length));
   }
+}
+
+/** The entries of the seal record ending the file, if it ends with a valid one. */
+async function readSeal(fh: FileHandle, size: number): Promise<SealEntry[] | undefined> {
+  if (size < SEGMENT_HEADER_BYTES + RECORD_HEADER_BYTES + 16) return undefined;
+  const tail = Buffer.alloc(8);
+  if ((await readFully(fh, tail, size - 8)) !== 8) return undefined;
+  const n = sealPayloadBytesFromTail(tail);
+  if (n === undefined) return undefined;
+  const at = size - RECORD_HEADER_BYTES - n;
+  if (at < SEGMENT_HEADER_BYTES) return undefined;
+  const bytes = Buffer.alloc(RECORD_HEADER_BYTES + n);
+  if ((await readFully(fh, bytes, at)) !== bytes.length) return undefined;
+  const record = decodeRecord(bytes);
+  if (record.kind !== 'ok' || record.header.type !== RecordType.seal) return undefined;
+  return decodeSealPayload(record.payload);
+}
+
+/**
+ * The shard records of the segment the writer resumes, for its seal record: a walk over record
+ * headers only (payloads are not read). Undefined if a header cannot be trusted (no seal then).
+ */
+async function shardRecords(fh: FileHandle, size: number): Promise<SealEntry[] | undefined> {
+  const out: SealEntry[] = [];
+  const head = Buffer.alloc(RECORD_HEADER_BYTES);
+  let pos = SEGMENT_HEADER_BYTES;
+  while (pos < size) {
+    if ((await readFully(fh, head, pos)) !== RECORD_HEADER_BYTES) return undefined;
+    const h = decodeRecordHeader(head, size - pos);
+    if (h.kind === 'torn') return undefined;
+    if (h.kind === 'corrupt') {
+      if (h.recordBytes === undefined) return undefined;
+      pos += h.recordBytes;
+      continue;
+    }
+    const { header } = h;
+    if (header.type === RecordType.shard) {
+      out.push({ shardId: header.shardId, offset: pos, payloadBytes: header.payloadBytes, payloadCrc32: header.payloadCrc32, writtenAtMs: header.writtenAtMs });
+    }
+    pos += RECORD_HEADER_BYTES + header.payloadBytes;
+  }
+  return out.length <= SEAL_ENTRIES_MAX ? out : undefined;
 }

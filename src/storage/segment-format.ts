@@ -5,7 +5,7 @@
  *
  *   off  size  field
  *     0     8  magic "STRSEG01" (ASCII)
- *     8     2  formatVersion u16 = 1
+ *     8     2  formatVersion u16 = 2 (1: no seal records; both are read)
  *    10     2  headerBytes u16 = 64
  *    12     4  reserved, zero
  *    16     8  segmentId u64
@@ -18,7 +18,7 @@
  *
  *   off  size  field
  *     0     4  magic "SREC" (ASCII)
- *     4     1  recordType u8 (1 = shard data; 2 reserved for tombstones)
+ *     4     1  recordType u8 (1 = shard data; 2 reserved for tombstones; 3 = seal, below)
  *     5     1  flags u8, zero
  *     6     2  reserved, zero
  *     8     4  payloadBytes u32 (<= limits.shardBytesMax)
@@ -31,21 +31,40 @@
  *    48     n  payload
  *
  * The header has its own checksum so a reader can trust payloadBytes (and skip a record whose
- * payload is damaged) without reading the payload. docs/FORMATS.md holds the same tables.
+ * payload is damaged) without reading the payload.
+ *
+ * Seal record (type 3, format 2): the last record of a sealed segment, written just before the
+ * segment is fsynced and closed. Its payload is the segment's own index, so an index lost with
+ * the node's LMDB is rebuilt from one read per segment instead of a scan of every payload:
+ *
+ *   off     size  field
+ *     0        4  entryCount u32
+ *     4        4  reserved, zero
+ *     8   40 × n  entries, in offset order: shardId (16), offset u64, payloadBytes u32,
+ *                 payloadCrc32 u32, writtenAtMs u64
+ *   end-8      4  payloadBytes u32 (this payload's length, again)
+ *   end-4      4  ASCII "SEAL"
+ *
+ * The last 8 bytes of the file thus locate the seal record from the end (its header starts
+ * RECORD_HEADER_BYTES + payloadBytes before the end of the file). A segment with more records
+ * than fit in one payload (limits.shardBytesMax) is sealed without one and scanned instead.
+ * docs/FORMATS.md holds the same tables.
  */
 import { crc32 } from 'node:zlib';
 import { assert } from '../lib/assert.ts';
 import { limits } from '../lib/limits.ts';
 
 export const SEGMENT_MAGIC = 'STRSEG01';
-export const SEGMENT_FORMAT_VERSION = 1;
+export const SEGMENT_FORMAT_VERSION = 2;
+/** Format versions this code reads: 1 (before seal records) and 2. */
+const SEGMENT_FORMAT_VERSIONS_READ: ReadonlySet<number> = new Set([1, 2]);
 export const SEGMENT_HEADER_BYTES = 64;
 export const NODE_ID_BYTES_MAX = 32;
 export const RECORD_MAGIC = 'SREC';
 export const RECORD_HEADER_BYTES = 48;
 export const SHARD_ID_BYTES = 16;
 
-export const RecordType = { shard: 1, tombstone: 2 } as const;
+export const RecordType = { shard: 1, tombstone: 2, seal: 3 } as const;
 export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 
 /** Node ids travel in NATS subjects and segment headers: short, no dots or wildcards. */
@@ -119,7 +138,7 @@ export function decodeSegmentHeader(bytes: Uint8Array): SegmentHeaderResult {
     return { kind: 'corrupt', reason: 'bad segment header crc' };
   }
   const version = buf.readUInt16LE(8);
-  if (version !== SEGMENT_FORMAT_VERSION) return { kind: 'corrupt', reason: `unknown segment format ${version}` };
+  if (!SEGMENT_FORMAT_VERSIONS_READ.has(version)) return { kind: 'corrupt', reason: `unknown segment format ${version}` };
   if (buf.readUInt16LE(10) !== SEGMENT_HEADER_BYTES) return { kind: 'corrupt', reason: 'bad segment header size' };
   const segmentId = buf.readBigUInt64LE(16);
   if (segmentId < 1n || segmentId > BigInt(Number.MAX_SAFE_INTEGER)) {
@@ -132,7 +151,7 @@ export function decodeSegmentHeader(bytes: Uint8Array): SegmentHeaderResult {
 }
 
 export function encodeRecordHeader(header: RecordHeader): Buffer {
-  assert(header.type === RecordType.shard || header.type === RecordType.tombstone, 'bad record type');
+  assert(header.type === RecordType.shard || header.type === RecordType.tombstone || header.type === RecordType.seal, 'bad record type');
   assert(header.shardId.length === SHARD_ID_BYTES, 'shard id must be 16 bytes');
   assert(isU32(header.payloadBytes) && header.payloadBytes <= limits.shardBytesMax, 'payload too large');
   assert(isU32(header.payloadCrc32), 'crc32 must be u32');
@@ -167,7 +186,7 @@ export function decodeRecordHeader(bytes: Uint8Array, bytesToEof: number): Recor
   const recordBytes = RECORD_HEADER_BYTES + payloadBytes;
   if (recordBytes > bytesToEof) return { kind: 'torn', reason: 'record extends past end of file' };
   const type = buf.readUInt8(4);
-  if (type !== RecordType.shard && type !== RecordType.tombstone) {
+  if (type !== RecordType.shard && type !== RecordType.tombstone && type !== RecordType.seal) {
     return { kind: 'corrupt', reason: `unknown record type ${type}`, recordBytes };
   }
   if (buf.readUInt8(5) !== 0 || buf.readUInt16LE(6) !== 0 || buf.readUInt32LE(40) !== 0) {
@@ -213,4 +232,71 @@ export function parseSegmentFileName(name: string): number | undefined {
   if (match === null || match[1] === undefined) return undefined;
   const id = Number(match[1]);
   return Number.isSafeInteger(id) && id >= 1 ? id : undefined;
+}
+
+export interface SealEntry {
+  readonly shardId: Buffer;
+  readonly offset: number;
+  readonly payloadBytes: number;
+  readonly payloadCrc32: number;
+  readonly writtenAtMs: number;
+}
+
+export const SEAL_ENTRY_BYTES = 40;
+const SEAL_FIXED_BYTES = 16;
+const SEAL_MAGIC = 'SEAL';
+
+/** Most entries one seal record can hold. */
+export const SEAL_ENTRIES_MAX = Math.floor((limits.shardBytesMax - SEAL_FIXED_BYTES) / SEAL_ENTRY_BYTES);
+
+export function encodeSealPayload(entries: readonly SealEntry[]): Buffer {
+  assert(entries.length <= SEAL_ENTRIES_MAX, 'too many entries for one seal record');
+  const bytes = SEAL_FIXED_BYTES + entries.length * SEAL_ENTRY_BYTES;
+  const buf = Buffer.alloc(bytes);
+  buf.writeUInt32LE(entries.length, 0);
+  let at = 8;
+  for (const e of entries) {
+    assert(e.shardId.length === SHARD_ID_BYTES, 'shard id must be 16 bytes');
+    e.shardId.copy(buf, at);
+    buf.writeBigUInt64LE(BigInt(e.offset), at + 16);
+    buf.writeUInt32LE(e.payloadBytes, at + 24);
+    buf.writeUInt32LE(e.payloadCrc32, at + 28);
+    buf.writeBigUInt64LE(BigInt(e.writtenAtMs), at + 32);
+    at += SEAL_ENTRY_BYTES;
+  }
+  buf.writeUInt32LE(bytes, at);
+  buf.write(SEAL_MAGIC, at + 4, 'ascii');
+  return buf;
+}
+
+/** The seal payload's length from the last 8 bytes of a segment, if they end a seal record. */
+export function sealPayloadBytesFromTail(tail: Uint8Array): number | undefined {
+  if (tail.length !== 8) return undefined;
+  const b = Buffer.from(tail.buffer, tail.byteOffset, 8);
+  if (b.toString('ascii', 4, 8) !== SEAL_MAGIC) return undefined;
+  const n = b.readUInt32LE(0);
+  return n >= SEAL_FIXED_BYTES && (n - SEAL_FIXED_BYTES) % SEAL_ENTRY_BYTES === 0 && n <= limits.shardBytesMax ? n : undefined;
+}
+
+/** Entries of a seal payload whose record checksum was already verified; undefined if malformed. */
+export function decodeSealPayload(payload: Uint8Array): SealEntry[] | undefined {
+  const b = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  if (b.length < SEAL_FIXED_BYTES) return undefined;
+  const n = b.readUInt32LE(0);
+  if (b.length !== SEAL_FIXED_BYTES + n * SEAL_ENTRY_BYTES || b.readUInt32LE(b.length - 8) !== b.length) return undefined;
+  if (b.toString('ascii', b.length - 4) !== SEAL_MAGIC) return undefined;
+  const out: SealEntry[] = [];
+  for (let i = 0, at = 8; i < n; i++, at += SEAL_ENTRY_BYTES) {
+    const offset = b.readBigUInt64LE(at + 16);
+    const writtenAtMs = b.readBigUInt64LE(at + 32);
+    if (offset > BigInt(Number.MAX_SAFE_INTEGER) || writtenAtMs > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+    out.push({
+      shardId: Buffer.from(b.subarray(at, at + 16)),
+      offset: Number(offset),
+      payloadBytes: b.readUInt32LE(at + 24),
+      payloadCrc32: b.readUInt32LE(at + 28),
+      writtenAtMs: Number(writtenAtMs),
+    });
+  }
+  return out;
 }

@@ -19,8 +19,10 @@
  * limits.groupCommitRecordsMax of them) complete: they only cost a copy into the page cache, and
  * the one fsync then covers them too.
  *
- * A segment is sealed when the next record would push it past `segmentBytesMax`: it is fsynced
- * (full fsync, so its size is durable too), closed, and a new segment is created. A new segment's
+ * A segment is sealed when the next record would push it past `segmentBytesMax`: a seal record
+ * holding the segment's own index is appended (segment-format.ts; it lets a lost index be rebuilt
+ * without reading payloads), the file is fsynced (full fsync, so its size is durable too) and
+ * closed, and a new segment is created. A new segment's
  * directory entry is fsynced before any record in it can be acknowledged.
  *
  * Any write or fsync error poisons the writer: after a failed fsync the kernel may have dropped
@@ -34,12 +36,18 @@ import { NodeOverloadedError } from './errors.ts';
 import { fsyncDirectory, writeFully } from './file-io.ts';
 import {
   RECORD_HEADER_BYTES,
+  RecordType,
+  SEAL_ENTRIES_MAX,
   SEGMENT_HEADER_BYTES,
+  SHARD_ID_BYTES,
   encodeRecordHeader,
+  encodeSealPayload,
   encodeSegmentHeader,
   segmentFileName,
   type RecordHeader,
+  type SealEntry,
 } from './segment-format.ts';
+import { crc32 } from 'node:zlib';
 
 export interface WrittenRecord {
   readonly segmentId: number;
@@ -68,7 +76,14 @@ export interface SegmentWriterOptions {
   readonly segmentBytesMax: number;
   readonly groupCommitDelayMs: number;
   /** Continue appending to this segment (recovery left it ending on a record boundary). */
-  readonly resume: { readonly segmentId: number; readonly sizeBytes: number } | undefined;
+  readonly resume:
+    | {
+        readonly segmentId: number;
+        readonly sizeBytes: number;
+        /** Shard records already in the segment, for its seal record; undefined: seal without one. */
+        readonly records: readonly SealEntry[] | undefined;
+      }
+    | undefined;
   /** Id of the segment to create when not resuming. */
   readonly nextSegmentId: number;
   readonly hooks: SegmentWriterHooks;
@@ -128,6 +143,8 @@ export class SegmentWriter {
   private bytesAppended = 0;
   private fsyncs = 0;
   private segmentsCreated = 0;
+  /** Shard records of the active segment, for its seal record (undefined: too many or unknown). */
+  private sealEntries: SealEntry[] | undefined = [];
 
   private constructor(
     private readonly opts: SegmentWriterOptions,
@@ -140,7 +157,9 @@ export class SegmentWriter {
       const fh = await open(join(opts.dir, segmentFileName(opts.resume.segmentId)), 'r+');
       const { size } = await fh.stat();
       assert(size === opts.resume.sizeBytes, `segment ${opts.resume.segmentId} is ${size} bytes, expected ${opts.resume.sizeBytes}`);
-      return new SegmentWriter(opts, { id: opts.resume.segmentId, fh, size });
+      const writer = new SegmentWriter(opts, { id: opts.resume.segmentId, fh, size });
+      writer.sealEntries = opts.resume.records === undefined ? undefined : [...opts.resume.records];
+      return writer;
     }
     const writer = new SegmentWriter(opts, await createSegment(opts, opts.nextSegmentId));
     writer.segmentsCreated++;
@@ -305,6 +324,11 @@ export class SegmentWriter {
         this.appends++;
         this.bytesAppended += RECORD_HEADER_BYTES + q.header.payloadBytes;
         const record: WrittenRecord = { segmentId: segment.id, offset, header: q.header };
+        if (this.sealEntries !== undefined && q.header.type === RecordType.shard) {
+          const h = q.header;
+          this.sealEntries.push({ shardId: h.shardId, offset, payloadBytes: h.payloadBytes, payloadCrc32: h.payloadCrc32, writtenAtMs: h.writtenAtMs });
+          if (this.sealEntries.length > SEAL_ENTRIES_MAX) this.sealEntries = undefined;
+        }
         this.undurable.push(record);
         this.opts.hooks.onWritten(record);
         out.push({ record, seq: this.writtenSeq });
@@ -391,11 +415,24 @@ export class SegmentWriter {
       await this.syncInFlight;
       if (this.failure !== undefined) throw new Error('segment writer failed', { cause: this.failure });
       const old = this.active;
+      if (this.sealEntries !== undefined) {
+        const payload = encodeSealPayload(this.sealEntries);
+        const header = encodeRecordHeader({
+          type: RecordType.seal,
+          shardId: Buffer.alloc(SHARD_ID_BYTES),
+          payloadBytes: payload.length,
+          payloadCrc32: crc32(payload),
+          writtenAtMs: 0,
+        });
+        await writeFully(old.fh, [header, payload], old.size);
+        old.size += header.length + payload.length;
+      }
       await old.fh.sync();
       this.fsyncs++;
       this.markDurable(this.writtenSeq, { segmentId: old.id, endOffset: old.size, sealed: true });
       await old.fh.close();
       this.active = await createSegment(this.opts, old.id + 1);
+      this.sealEntries = [];
       this.segmentsCreated++;
       this.fsyncs += 2;
     } catch (err) {

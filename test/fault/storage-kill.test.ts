@@ -96,6 +96,8 @@ describe('storage node killed with SIGKILL during sync appends', () => {
     const rebuilt = await StorageNode.open({ nodeId: 'fault-node', dataDir, segmentBytesMax, log: (l) => logs.push(l) });
     try {
       expect(rebuilt.recovery.problems).toEqual([]);
+      // Sealed segments were rebuilt from their seal records, without reading payloads.
+      expect(rebuilt.recovery.segmentsFromSeal).toBeGreaterThan(0);
       expect(await dump(rebuilt)).toEqual(recovered);
     } finally {
       await rebuilt.close();

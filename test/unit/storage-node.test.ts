@@ -126,7 +126,8 @@ describe('StorageNode', () => {
     expect(files.length).toBeGreaterThan(5);
     for (const f of files) {
       const { size } = await stat(join(dataDir, 'segments', f));
-      if (size > segmentBytesMax) expect(size).toBe(SEGMENT_HEADER_BYTES + RECORD_HEADER_BYTES + 100_000);
+      // Plus its seal record (one 40-byte entry) when the segment was sealed.
+      if (size > segmentBytesMax) expect([SEGMENT_HEADER_BYTES + RECORD_HEADER_BYTES + 100_000, SEGMENT_HEADER_BYTES + 2 * RECORD_HEADER_BYTES + 100_000 + 16 + 40]).toContain(size);
     }
     await expectAllReadable(node, shards);
     const before = await dumpIndex(node);
@@ -277,6 +278,23 @@ describe('StorageNode', () => {
     const fh = await open(first, 'r+');
     await fh.write(Buffer.alloc(8), 0, 8, SEGMENT_HEADER_BYTES);
     await fh.close();
+    await rm(join(dataDir, 'index'), { recursive: true });
+
+    // With its seal record intact, the index comes from the seal (no payload is read): every
+    // record is indexed, and the damaged one is found corrupt when read (or scrubbed).
+    const { node: sealed } = await openNode(dataDir, { segmentBytesMax: 50_000 });
+    expect(sealed.recovery.segmentsFromSeal).toBeGreaterThan(0);
+    expect(sealed.recovery.problems).toEqual([]);
+    expect((await dumpIndex(sealed)).length).toBe(shards.size);
+    const firstShard = (await dumpIndex(sealed)).find((l) => l.segmentId === 1 && l.offset === SEGMENT_HEADER_BYTES);
+    expect(firstShard).toBeDefined();
+    expect((await sealed.tryReadShard(firstShard?.shardId ?? '', 0, 0)).kind).toBe('corrupt');
+    await closeNode(sealed);
+
+    // Without it (its tail zeroed too), the segment is scanned and the damage stops the scan.
+    const fh2 = await open(first, 'r+');
+    await fh2.write(Buffer.alloc(8), 0, 8, size - 8);
+    await fh2.close();
     await rm(join(dataDir, 'index'), { recursive: true });
 
     const { node: again } = await openNode(dataDir, { segmentBytesMax: 50_000 });

@@ -122,3 +122,24 @@ describe('segment file names', () => {
     expect(names.map(parseSegmentFileName)).toEqual([1, 9, 10, 100]);
   });
 });
+
+describe('seal record payload', () => {
+  it('given entries, when encoded and decoded, then round-trips and is found from the tail', async () => {
+    const { encodeSealPayload, decodeSealPayload, sealPayloadBytesFromTail } = await import('../../src/storage/segment-format.ts');
+    const entries = Array.from({ length: 5 }, (_, i) => ({
+      shardId: Buffer.alloc(16, i + 1),
+      offset: 64 + i * 1000,
+      payloadBytes: 900 + i,
+      payloadCrc32: 0xdead0000 + i,
+      writtenAtMs: 1_700_000_000_000 + i,
+    }));
+    const payload = encodeSealPayload(entries);
+    expect(payload.length).toBe(16 + 5 * 40);
+    expect(decodeSealPayload(payload)).toEqual(entries);
+    expect(sealPayloadBytesFromTail(payload.subarray(payload.length - 8))).toBe(payload.length);
+    expect(sealPayloadBytesFromTail(Buffer.from('12345678'))).toBeUndefined();
+    const bad = Buffer.from(payload);
+    bad.writeUInt32LE(6, 0);
+    expect(decodeSealPayload(bad)).toBeUndefined();
+  });
+});
