@@ -167,7 +167,11 @@ export class Engine {
   async deleteBucket(actor: Actor, bucket: string): Promise<Result<void>> {
     const subject = bucketSubject(bucket);
     for (let attempt = 0; attempt < conditionalAttemptsMax; attempt++) {
-      const last = await this.fence(subject);
+      // Emptiness depends on every key's subject, not only the bucket's: catch up with the whole
+      // stream first, or a delete acknowledged by another gateway reads as "not empty" here.
+      // (The projector re-checks emptiness in log order; this only keeps the answer fresh.)
+      const [last, streamLast] = await Promise.all([this.d.log.lastSubjectSeq(subject), this.d.log.lastSeq()]);
+      if (streamLast > 0) await this.d.projector.waitApplied(streamLast);
       if (!this.d.store.bucket(bucket)) return fail('NoSuchBucket');
       if (!this.d.store.bucketIsEmpty(bucket)) return fail('BucketNotEmpty');
       const outcome = await this.commit(subject, this.event(actor, bucket, '', '', { type: 'BucketDeleted' }), last);

@@ -1,7 +1,7 @@
 /**
  * Property (fast-check, seed printed): any sequence of bucket and object operations (create and
  * delete buckets, puts and overwrites, plain deletes, versioning on and suspended, deletes by
- * version id) run through the real gateway with the AWS SDK
+ * version id, DeleteObjects batches of both) run through the real gateway with the AWS SDK
  *   1. gets, at every step, the answer a simple in-memory model of S3 semantics predicts;
  *   2. leaves a state in which every GET (latest and by version id), ListObjectsV2 and
  *      ListObjectVersions answer (whole, and in pages of 1 to 3) equals the model's;
@@ -17,6 +17,7 @@ import {
   CreateBucketCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetBucketVersioningCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -50,7 +51,9 @@ type Op =
   | { readonly kind: 'versioning'; readonly slot: number; readonly status: 'Enabled' | 'Suspended' }
   | { readonly kind: 'put'; readonly slot: number; readonly key: number; readonly size: number }
   | { readonly kind: 'delete'; readonly slot: number; readonly key: number }
-  | { readonly kind: 'delete-version'; readonly slot: number; readonly key: number; readonly pick: number };
+  | { readonly kind: 'delete-version'; readonly slot: number; readonly key: number; readonly pick: number }
+  /** DeleteObjects over distinct keys (its entries run concurrently); `pick` null = plain delete. */
+  | { readonly kind: 'delete-objects'; readonly slot: number; readonly entries: readonly { readonly key: number; readonly pick: number | null }[] };
 
 const slot = fc.nat({ max: bucketSlots - 1 });
 const key = fc.nat({ max: keys.length - 1 });
@@ -70,6 +73,14 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('delete' as const), slot, key }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('delete-version' as const), slot, key, pick: fc.nat({ max: 7 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('delete-objects' as const),
+      slot,
+      entries: fc.uniqueArray(fc.record({ key, pick: fc.option(fc.nat({ max: 7 })) }), { minLength: 1, maxLength: 3, selector: (e) => e.key }),
+    }),
+  },
 );
 const sequenceArb = fc.array(opArb, { minLength: 5, maxLength: 60, size: 'max' }).map((ops): Op[] => [{ kind: 'create-bucket', slot: 0 }, ...ops]);
 
@@ -104,6 +115,12 @@ async function outcome<T>(p: Promise<T>): Promise<{ code: string; value: T | und
 function bodyFor(run: number, step: number, size: number): string {
   const seedText = `run ${run} step ${step} `;
   return seedText.repeat(Math.ceil(size / seedText.length)).slice(0, size);
+}
+
+/** A version id to delete: one of the key's, "null", or a well-formed id never issued. */
+function pickVersion(model: S3Model, exists: boolean, bucket: string, k: string, pick: number): string {
+  const candidates = exists ? [...model.versionsOf(bucket, k).map((v) => v.versionId), nullVersion, unknownVersionId] : [nullVersion];
+  return candidates[pick % candidates.length] ?? nullVersion;
 }
 
 /** Runs one operation through the gateway and the model; expects the same decision from both. */
@@ -147,10 +164,34 @@ async function step(s3: S3Client, run: number, i: number, op: Op, model: S3Model
       expect({ marker: r.value.DeleteMarker ?? false, id: r.value.VersionId }, where).toEqual({ marker: want.deleteMarker, id: want.versionId });
       return;
     }
+    case 'delete-objects': {
+      const objects = op.entries.map((e) => {
+        const k = keys[e.key] ?? '';
+        return e.pick === null ? { Key: k } : { Key: k, VersionId: pickVersion(model, exists, bucket, k, e.pick) };
+      });
+      const r = await outcome(s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects } })));
+      expect(r.code, where).toBe(exists ? 'ok' : 'NoSuchBucket');
+      if (!r.value) return;
+      expect(r.value.Errors, where).toBeUndefined();
+      const reported = new Map((r.value.Deleted ?? []).map((d) => [d.Key, d]));
+      expect(reported.size, where).toBe(objects.length);
+      for (const o of objects) {
+        const d = reported.get(o.Key);
+        const seen = { versionId: d?.VersionId, marker: d?.DeleteMarker ?? false, markerId: d?.DeleteMarkerVersionId };
+        if (o.VersionId === undefined) {
+          const want = model.delete(bucket, o.Key, d?.DeleteMarkerVersionId);
+          expect(seen, `${where} ${o.Key}`).toEqual({ versionId: undefined, marker: want.deleteMarker, markerId: want.versionId });
+        } else {
+          const removed = model.deleteVersion(bucket, o.Key, o.VersionId);
+          const marker = removed?.deleteMarker ?? false;
+          expect(seen, `${where} ${o.Key}`).toEqual({ versionId: o.VersionId, marker, markerId: marker ? o.VersionId : undefined });
+        }
+      }
+      return;
+    }
     case 'delete-version': {
       const k = keys[op.key] ?? '';
-      const candidates = exists ? [...model.versionsOf(bucket, k).map((v) => v.versionId), nullVersion, unknownVersionId] : [nullVersion];
-      const versionId = candidates[op.pick % candidates.length] ?? nullVersion;
+      const versionId = pickVersion(model, exists, bucket, k, op.pick);
       const r = await outcome(s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: k, VersionId: versionId })));
       expect(r.code, where).toBe(exists ? 'ok' : 'NoSuchBucket');
       if (!r.value) return;

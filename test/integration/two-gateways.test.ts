@@ -394,6 +394,20 @@ describe('bucket state across gateways (B lagging)', () => {
     }
   });
 
+  it('DeleteBucket through B right after the last object was deleted through A succeeds', async () => {
+    for (let i = 0; i < 3; i++) {
+      const name = `lag-emptied-${i}`;
+      await s3a.send(new CreateBucketCommand({ Bucket: name }));
+      await s3a.send(new PutObjectCommand({ Bucket: name, Key: 'k', Body: 'x' }));
+      await bCaughtUp();
+      await withLaggingB(async () => {
+        await s3a.send(new DeleteObjectCommand({ Bucket: name, Key: 'k' }));
+        const del = await s3b.send(new DeleteBucketCommand({ Bucket: name }));
+        expect(del.$metadata.httpStatusCode).toBe(204);
+      });
+    }
+  });
+
   it('DeleteObjects through B in a bucket just created through A', async () => {
     await withLaggingB(async () => {
       await s3a.send(new CreateBucketCommand({ Bucket: 'lag-batch' }));
