@@ -62,9 +62,11 @@ describe('conditional PutObject', () => {
     let conflicts = 0;
     for (let i = 0; i < 100; i++) {
       const key = `race/${i}`;
+      // 64 KiB bodies (sharded, not inline) keep both writers busy long enough that both usually
+      // pass the early check and race at the publish, where JetStream decides.
       const results = await Promise.allSettled([
-        s3a.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `from-a-${i}`, IfNoneMatch: '*' })),
-        s3b.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `from-b-${i}`, IfNoneMatch: '*' })),
+        s3a.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `from-a-${i}`.padEnd(65536, 'a'), IfNoneMatch: '*' })),
+        s3b.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `from-b-${i}`.padEnd(65536, 'b'), IfNoneMatch: '*' })),
       ]);
       const winners = results.flatMap((r, at) => (r.status === 'fulfilled' ? [at === 0 ? 'a' : 'b'] : []));
       expect(winners, `round ${i}: ${JSON.stringify(results.map((r) => (r.status === 'rejected' ? String((r.reason as Error).name) : 'ok')))}`).toHaveLength(1);
@@ -74,7 +76,8 @@ describe('conditional PutObject', () => {
         expect([412, 409]).toContain(e.$metadata?.httpStatusCode);
         if (e.$metadata?.httpStatusCode === 409) conflicts++;
       }
-      const want = `from-${winners[0] ?? ''}-${i}`;
+      const w = winners[0] ?? '';
+      const want = `from-${w}-${i}`.padEnd(65536, w);
       expect(await text(s3a, key)).toBe(want);
       expect(await text(s3b, key)).toBe(want);
     }
