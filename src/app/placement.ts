@@ -19,6 +19,7 @@ import type { ShardPlacement, ShardStoreLike } from '../gateway/types.ts';
 import { assert } from '../lib/assert.ts';
 import type { Clock } from '../lib/clock.ts';
 import { defaultReplication, rendezvousRank, replicationFactor } from '../storage/rendezvous.ts';
+import { NodeUnavailableError } from '../storage/errors.ts';
 import { NatsShardStore } from '../storage/shard-store.ts';
 
 export interface NodeSource {
@@ -97,7 +98,7 @@ export class ReplicatedPlacement implements ShardPlacement {
 
   private async putReplicated(shardId: string, data: Buffer[], opts: { sync: boolean }): Promise<PutResult> {
     const ranking = this.ranking(shardId);
-    assert(ranking.length > 0, 'no live storage node to write to');
+    if (ranking.length === 0) throw new NodeUnavailableError('(no live storage node in the registry)');
     const rf = this.replicationFactor();
     let next = 0;
     const done: PutResult[] = [];
