@@ -53,22 +53,32 @@ async function fileSha256(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+function statusKb(pid: number, field: string): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
 }
 
-/** Samples the process's RSS every 50 ms until stopped; returns the peak. */
-function sampleRss(pid: number): { stop(): number } {
+function rssBytes(pid: number): number {
+  return statusKb(pid, 'VmRSS');
+}
+
+/** Samples the process's RSS every 50 ms until stopped; returns the peak (and its anonymous part). */
+function sampleRss(pid: number): { stop(): number; peakAnon(): number } {
   let peak = rssBytes(pid);
+  let anon = statusKb(pid, 'RssAnon');
   const timer = setInterval(() => {
-    peak = Math.max(peak, rssBytes(pid));
+    const now = rssBytes(pid);
+    if (now > peak) {
+      peak = now;
+      anon = statusKb(pid, 'RssAnon');
+    }
   }, 50);
   return {
     stop() {
       clearInterval(timer);
       return Math.max(peak, rssBytes(pid));
     },
+    peakAnon: () => anon,
   };
 }
 
@@ -117,7 +127,7 @@ describe('aws s3 cp of 1 GiB', () => {
     const downPeak = down.stop();
 
     console.log(
-      `[cli 1GiB] up ${(1024 / (upMs / 1000)).toFixed(0)} MiB/s, down ${(1024 / (downMs / 1000)).toFixed(0)} MiB/s; gateway RSS baseline ${(baseline / MiB).toFixed(0)} MiB, peak up ${(upPeak / MiB).toFixed(0)} MiB, peak down ${(downPeak / MiB).toFixed(0)} MiB`,
+      `[cli 1GiB] up ${(1024 / (upMs / 1000)).toFixed(0)} MiB/s, down ${(1024 / (downMs / 1000)).toFixed(0)} MiB/s; gateway RSS baseline ${(baseline / MiB).toFixed(0)} MiB, peak up ${(upPeak / MiB).toFixed(0)} MiB (anon ${(up.peakAnon() / MiB).toFixed(0)}), peak down ${(downPeak / MiB).toFixed(0)} MiB (anon ${(down.peakAnon() / MiB).toFixed(0)})`,
     );
     expect(await fileSha256(back)).toBe(sent);
     expect(upPeak).toBeLessThan(rssLimitBytes);

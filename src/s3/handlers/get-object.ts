@@ -8,6 +8,8 @@ import { contentRange, invalidRangeError, parseRange } from '../range.ts';
 import { readVersionId, recordForRead } from '../versions.ts';
 import { headerValue } from '../route.ts';
 import { selectPart } from '../part-number.ts';
+import { admitLargeGet } from '../large-gets.ts';
+import { limits } from '../../lib/limits.ts';
 import { checksumHeaderName, parseChecksumAlgorithm } from '../../lib/checksums.ts';
 import type { ObjectRecord } from '../../model/records.ts';
 
@@ -68,9 +70,14 @@ async function serve(ctx: RequestContext, withBody: boolean): Promise<void> {
   }
   let closed = false;
   res.once('close', () => (closed = true));
-  for await (const chunk of ctx.engine.readRange(rec, start, end)) {
-    if (closed) return;
-    if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+  const release = end - start + 1 > limits.shardBytesMax ? await admitLargeGet() : undefined;
+  try {
+    for await (const chunk of ctx.engine.readRange(rec, start, end)) {
+      if (closed) return;
+      if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+    }
+  } finally {
+    release?.();
   }
   res.end();
 }
