@@ -23,6 +23,7 @@ export function reasonError(r: Extract<Result<unknown>, { ok: false }>, ctx: Req
   const extra: Record<string, string> = {};
   if (r.reason === 'NoSuchBucket' || r.reason === 'BucketNotEmpty' || r.reason === 'BucketAlreadyOwnedByYou') extra['BucketName'] = ctx.bucket;
   if (r.reason === 'NoSuchKey') extra['Key'] = ctx.key;
+  if (r.reason === 'NoSuchUpload') extra['UploadId'] = ctx.target.query.get('uploadId') ?? '';
   return s3Error(r.reason, r.message, extra);
 }
 
