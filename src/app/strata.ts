@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Engine } from '../gateway/engine.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
+import { DigestPool } from '../lib/digest-pool.ts';
 import { startEmbeddedNats, type EmbeddedNats } from '../log/nats-server.ts';
 import { EventLog } from '../log/publisher.ts';
 import { ensureStream } from '../log/stream.ts';
@@ -124,7 +125,10 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
     const projector = live.projector;
 
     const eventLog = await EventLog.open(nc);
-    const engine = new Engine({ log: eventLog, projector, store, placement, clock, region: config.region, readFence: config.readFence });
+    // PUT bodies are hashed on these threads (MD5, checksums, shard crc32s), not on the event loop.
+    const digests = await DigestPool.start();
+    stops.push(() => digests.stop());
+    const engine = new Engine({ log: eventLog, projector, store, placement, clock, region: config.region, readFence: config.readFence, digests });
     const server = createS3Server({
       engine,
       lookupSecret: (ak) => (ak === credentials.accessKeyId ? credentials.secretAccessKey : undefined),

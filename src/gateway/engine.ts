@@ -9,6 +9,7 @@
 import { bucketSubject, objectSubject } from '../events/subjects.ts';
 import { nullVersionId, type EventBody, type StrataEvent } from '../events/types.ts';
 import type { Clock } from '../lib/clock.ts';
+import type { DigestPool } from '../lib/digest-pool.ts';
 import { newEventId, newVersionId } from '../lib/ids.ts';
 import type { EventLog } from '../log/publisher.ts';
 import { listObjects, type ListPage, type ListQuery } from '../projections/listing/list.ts';
@@ -37,6 +38,8 @@ export interface EngineDeps {
    * several gateways serve one log; a lone gateway already answers writes only after applying.
    */
   readonly readFence: boolean;
+  /** Worker threads that hash bodies off the event loop (lib/digest-pool.ts); without, bodies are hashed inline. */
+  readonly digests?: DigestPool;
 }
 
 export interface PutObjectInput extends WriteBodyInput {
@@ -204,7 +207,7 @@ export class Engine {
       const pre = await precheckCondition(this.d, input.bucket, input.key, input.condition);
       if (!pre.ok) return pre;
     }
-    const written = await writeBody(this.d.placement, input);
+    const written = await writeBody(this.d.placement, input, this.d.digests);
     if (!written.ok) return written;
     const w = written.value;
     const h = input.headers;

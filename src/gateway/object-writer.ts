@@ -7,13 +7,19 @@
  * of the object durable before the writer returns. Digests are checked only after that, and the
  * event is published by the caller only if they all match: a mismatch leaves unreferenced shards,
  * which the storage node's log-driven liveness reclaims.
+ *
+ * With a DigestPool (and a body of at least limits.digestOffloadBytesMin), pooled-body-writer.ts
+ * does the same with the hashing on worker threads; this file's loop hashes on the event loop.
  */
 import { createHash } from 'node:crypto';
 import { createChecksum, type ChecksumAlgorithm } from '../lib/checksums.ts';
+import type { DigestPool } from '../lib/digest-pool.ts';
 import { newShardId } from '../lib/ids.ts';
 import { limits } from '../lib/limits.ts';
 import type { ShardRef } from '../events/types.ts';
-import { fail, ok, type ChecksumExpectation, type Result, type ShardPlacement } from './types.ts';
+import { checkDigests } from './body-digests.ts';
+import { writeBodyPooled } from './pooled-body-writer.ts';
+import { fail, type ChecksumExpectation, type Result, type ShardPlacement } from './types.ts';
 
 export interface WriteBodyInput {
   readonly body: AsyncIterable<Buffer>;
@@ -36,7 +42,14 @@ export interface WrittenBody {
   readonly checksum: { algorithm: ChecksumAlgorithm; value: string } | undefined;
 }
 
-export async function writeBody(placement: ShardPlacement, input: WriteBodyInput): Promise<Result<WrittenBody>> {
+export async function writeBody(placement: ShardPlacement, input: WriteBodyInput, digests?: DigestPool): Promise<Result<WrittenBody>> {
+  if (digests !== undefined && input.expectedLength !== undefined && input.expectedLength >= limits.digestOffloadBytesMin) {
+    return writeBodyPooled(placement, input, digests);
+  }
+  return writeBodyInline(placement, input);
+}
+
+async function writeBodyInline(placement: ShardPlacement, input: WriteBodyInput): Promise<Result<WrittenBody>> {
   const md5 = createHash('md5');
   const sha256 = input.sha256Hex ? createHash('sha256') : undefined;
   const algorithm = input.checksum?.algorithm ?? input.defaultChecksum;
@@ -117,18 +130,9 @@ export async function writeBody(placement: ShardPlacement, input: WriteBodyInput
     if (firstError) throw firstError;
   }
 
-  const md5Digest = md5.digest();
-  if (input.contentMd5 && !input.contentMd5.equals(md5Digest)) return fail('BadDigest');
-  if (sha256 && sha256.digest('hex') !== input.sha256Hex) return fail('XAmzContentSHA256Mismatch');
-  let stored: WrittenBody['checksum'];
-  if (checksum && algorithm) {
-    const value = checksum.digest().toString('base64');
-    const expected = input.checksum?.expected();
-    if (input.checksum && expected === undefined) return fail('InvalidRequest', `x-amz-checksum-${algorithm.toLowerCase()} is missing.`);
-    if (expected !== undefined && expected !== value) {
-      return fail('BadDigest', `The ${algorithm} you specified did not match the calculated checksum.`);
-    }
-    stored = { algorithm, value };
-  }
-  return ok({ size, md5Hex: md5Digest.toString('hex'), shards, inlineData, checksum: stored });
+  return checkDigests(input, { size, shards, inlineData }, {
+    md5: md5.digest(),
+    sha256Hex: sha256?.digest('hex'),
+    checksum: checksum?.digest(),
+  });
 }

@@ -63,9 +63,15 @@ export interface ShardStoreLike {
   putShard(
     shardId: string,
     data: Buffer[],
-    opts: { sync: boolean },
+    /** crc32OfData: the crc32 of `data`, computed by the caller over these very bytes (no second pass). */
+    opts: { sync: boolean; crc32OfData?: number },
   ): Promise<{ shardId: string; nodeId: string; size: number; crc32: number; nodes?: readonly string[] }>;
   readShard(shardId: string, offset: number, length: number): Promise<Buffer>;
+  /**
+   * readShard, also answering the crc32 the store checked `data` against in this process (for a
+   * whole-shard read): the reader compares it with the ref's instead of hashing the bytes again.
+   */
+  readShardVerified?(shardId: string, offset: number, length: number): Promise<{ readonly data: Buffer; readonly crc32: number | undefined }>;
 }
 
 export interface ChecksumExpectation {

@@ -11,6 +11,17 @@ export const limits = {
   inlineBytesMax: 4096,
   /** Shard writes of one PUT in flight at once (pipelining between body reading and node fsync). */
   shardWritesInFlightMax: 2,
+  /**
+   * Digest workers (worker_threads hashing MD5, the flexible checksum and per-shard crc32 off the
+   * event loop): at most this many, and never more than the cores minus one (the event loop's).
+   */
+  digestWorkersMax: 4,
+  /** Shared shard buffers (SharedArrayBuffer-backed, read by the digest workers without a copy), in bytes. */
+  digestBufferPoolBytesMax: 64 * 1024 * 1024,
+  /** Bytes of a body gathered before they are handed to a digest worker (fewer, larger messages). */
+  digestStepBytes: 512 * 1024,
+  /** Bodies shorter than this are hashed on the event loop: a worker round trip costs more than it saves. */
+  digestOffloadBytesMin: 128 * 1024,
   /** Largest single PUT body (S3's limit for a single PutObject). */
   objectBytesMax: 5 * 1024 * 1024 * 1024,
   /** XML request bodies (DeleteObjects, CreateBucketConfiguration, ...) are buffered up to this. */

@@ -31,7 +31,8 @@ export interface ShardPutResult {
 
 export interface ShardStore {
   readonly nodeId: string;
-  putShard(shardId: string, data: Buffer[], opts: { sync: boolean }): Promise<ShardPutResult>;
+  /** `crc32OfData`: the crc32 of `data` when the caller already computed it over these bytes. */
+  putShard(shardId: string, data: Buffer[], opts: { sync: boolean; crc32OfData?: number }): Promise<ShardPutResult>;
   readShard(shardId: string, offset: number, length: number): Promise<Buffer>;
   close(): Promise<void>;
 }
@@ -58,13 +59,29 @@ export class LocalShardStore implements ShardStore {
     this.nodeId = node.nodeId;
   }
 
-  async putShard(shardId: string, data: Buffer[], opts: { sync: boolean }): Promise<ShardPutResult> {
+  async putShard(shardId: string, data: Buffer[], opts: { sync: boolean; crc32OfData?: number }): Promise<ShardPutResult> {
     const loc = await this.node.putShard(shardId, data, opts);
     return { shardId, nodeId: this.nodeId, size: loc.size, crc32: loc.crc32 };
   }
 
   readShard(shardId: string, offset: number, length: number): Promise<Buffer> {
     return this.node.readShard(shardId, offset, length);
+  }
+
+  /** The node verified a whole-shard read against its record's crc32, in this process: that crc32 comes along. */
+  async readShardVerified(shardId: string, offset: number, length: number): Promise<{ data: Buffer; crc32: number | undefined }> {
+    const r = await this.node.tryReadShard(shardId, offset, length);
+    // The other outcomes thrown as StorageNode.readShard throws them.
+    switch (r.kind) {
+      case 'ok':
+        return { data: r.data, crc32: r.crc32 };
+      case 'not-found':
+        throw new ShardNotFoundError(shardId);
+      case 'corrupt':
+        throw new ShardCorruptError(shardId, r.reason);
+      case 'out-of-range':
+        throw new ShardRangeError(shardId, offset, length, r.size);
+    }
   }
 
   async close(): Promise<void> {}
@@ -89,13 +106,13 @@ export class NatsShardStore implements ShardStore {
     this.timeoutMs = opts.timeoutMs ?? limits.nodeRequestTimeoutMs;
   }
 
-  async putShard(shardId: string, data: Buffer[], opts: { sync: boolean }): Promise<ShardPutResult> {
+  async putShard(shardId: string, data: Buffer[], opts: { sync: boolean; crc32OfData?: number }): Promise<ShardPutResult> {
     assert(isValidShardId(shardId), `bad shard id ${JSON.stringify(shardId)}`);
     let size = 0;
     for (const part of data) size += part.length;
     const max = maxShardBytes(this.nc);
     if (size > max) throw new ShardTooLargeError(size, max);
-    const sum = crc32Of(data);
+    const sum = opts.crc32OfData ?? crc32Of(data);
     // A NATS message is one buffer, so several parts are joined here (the only copy on this path).
     const body = data.length === 1 && data[0] !== undefined ? data[0] : Buffer.concat(data, size);
     const h = requestHeaders({ [NodeHeader.shardId]: shardId, [NodeHeader.crc32]: sum, [NodeHeader.sync]: opts.sync ? '1' : '0' });

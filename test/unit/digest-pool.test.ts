@@ -1,0 +1,139 @@
+/**
+ * The digest offload: shared buffers stay within their byte limit, worker digests equal the
+ * inline ones, and writeBody gives the same shards, crc32s and digests with and without the pool.
+ */
+import { createHash } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import { crc32 } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeBody } from '../../src/gateway/object-writer.ts';
+import type { ShardPlacement, ShardStoreLike } from '../../src/gateway/types.ts';
+import { checksumOf } from '../../src/lib/checksums.ts';
+import { DigestPool } from '../../src/lib/digest-pool.ts';
+import { SharedBufferPool } from '../../src/lib/shared-buffers.ts';
+
+const seed = Number(process.env['STRATA_TEST_SEED'] ?? Date.now() % 1_000_000);
+console.log(`[seed] digest-pool: ${seed} (replay with STRATA_TEST_SEED=${seed})`);
+
+function bytes(n: number, s: number): Buffer {
+  const b = Buffer.alloc(n);
+  let x = s >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
+
+describe('SharedBufferPool', () => {
+  it('never holds more than its limit and serves waiters in order as buffers come back', async () => {
+    const kib = 1024;
+    const pool = new SharedBufferPool(256 * kib, 128 * kib);
+    const a = await pool.acquire(100 * kib); // class 128 KiB
+    const b = await pool.acquire(128 * kib);
+    expect(a.buf.length).toBe(128 * kib);
+    expect(a.buf.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const order: string[] = [];
+    const c = pool.acquire(64 * kib).then((x) => (order.push('c'), x));
+    const d = pool.acquire(10 * kib).then((x) => (order.push('d'), x));
+    await Promise.resolve();
+    expect(pool.stats()).toEqual({ allocatedBytes: 256 * kib, inUse: 2, waiting: 2 });
+    pool.release(a); // dropped (other class) to make room for c's 64 KiB and then d's
+    const [cb, db] = await Promise.all([c, d]);
+    expect(order).toEqual(['c', 'd']);
+    expect(cb.buf.length).toBe(64 * kib);
+    expect(db.buf.length).toBe(64 * kib);
+    expect(pool.stats().allocatedBytes).toBeLessThanOrEqual(256 * kib);
+    pool.release(b);
+    pool.release(cb);
+    pool.release(db);
+    pool.close();
+  });
+});
+
+describe('DigestPool', () => {
+  let pool: DigestPool;
+  beforeAll(async () => {
+    pool = await DigestPool.start({ workers: 2, bufferBytesMax: 32 * 1024 * 1024 });
+  }, 60_000);
+  afterAll(async () => {
+    await pool.stop();
+  });
+
+  it('answers the MD5, SHA-256, flexible checksum and per-shard crc32 of a body fed in pieces', async () => {
+    const body = bytes(3 * 1024 * 1024 + 17, seed);
+    const sab = Buffer.from(new SharedArrayBuffer(body.length));
+    body.copy(sab);
+    const s = pool.openStream({ sha256: true, checksum: 'CRC32C' });
+    const cutAt = 1024 * 1024 + 5;
+    s.update(sab.subarray(0, 1000));
+    s.update(sab.subarray(1000, cutAt));
+    const first = await s.cut();
+    s.update(sab.subarray(cutAt, 2 * 1024 * 1024));
+    const { digests, lastShardCrc32 } = await s.finish(sab.subarray(2 * 1024 * 1024));
+    expect(first).toBe(crc32(body.subarray(0, cutAt)));
+    expect(lastShardCrc32).toBe(crc32(body.subarray(cutAt)));
+    expect(digests.md5.equals(createHash('md5').update(body).digest())).toBe(true);
+    expect(digests.sha256Hex).toBe(createHash('sha256').update(body).digest('hex'));
+    expect(digests.checksum?.equals(checksumOf('CRC32C', body))).toBe(true);
+    expect(await pool.crc32(sab.subarray(7, 70_000))).toBe(crc32(body.subarray(7, 70_000)));
+  });
+
+  it('writeBody gives the same shards and digests with the pool as without', async () => {
+    const body = bytes(2_500_000, seed + 1);
+    const run = async (withPool: boolean): Promise<{ etag: string; checksum: string | undefined; shards: [number, number, number][]; stored: Buffer[] }> => {
+      const stored = new Map<string, Buffer>();
+      const store: ShardStoreLike = {
+        nodeId: 'n1',
+        putShard: async (shardId, data, opts) => {
+          const b = Buffer.concat(data);
+          stored.set(shardId, b);
+          // The writer's crc32OfData must be the crc32 of exactly these bytes.
+          if (opts.crc32OfData !== undefined) expect(opts.crc32OfData).toBe(crc32(b));
+          return { shardId, nodeId: 'n1', size: b.length, crc32: crc32(b) };
+        },
+        readShard: async () => Buffer.alloc(0),
+      };
+      const placement: ShardPlacement = { forWrite: () => store, forNode: () => store, shardBytes: 1024 * 1024 };
+      const pass = new PassThrough();
+      // Uneven chunks, so chunk and shard boundaries do not line up.
+      for (let at = 0, i = 0; at < body.length; i++) {
+        const n = 1000 + ((seed + i * 7919) % 90_000);
+        pass.write(body.subarray(at, at + n));
+        at += n;
+      }
+      pass.end();
+      const r = await writeBody(
+        placement,
+        { body: pass, expectedLength: body.length, contentMd5: createHash('md5').update(body).digest(), sha256Hex: undefined, checksum: undefined, defaultChecksum: 'CRC64NVME' },
+        withPool ? pool : undefined,
+      );
+      if (!r.ok) throw new Error(`writeBody failed: ${r.reason}`);
+      const shards = r.value.shards.map((s): [number, number, number] => [s.objectOffset, s.length, s.crc32]);
+      return { etag: r.value.md5Hex, checksum: r.value.checksum?.value, shards, stored: r.value.shards.map((s) => stored.get(s.shardId) ?? Buffer.alloc(0)) };
+    };
+    const inline = await run(false);
+    const pooled = await run(true);
+    expect(pooled.etag).toBe(inline.etag);
+    expect(pooled.checksum).toBe(inline.checksum);
+    expect(pooled.shards).toEqual(inline.shards);
+    expect(Buffer.concat(pooled.stored).equals(body)).toBe(true);
+    expect(pool.buffers.stats().inUse).toBe(0);
+  });
+
+  it('a body shorter than declared fails without keeping a buffer', async () => {
+    const pass = new PassThrough();
+    pass.end(bytes(300_000, seed + 2));
+    const store: ShardStoreLike = {
+      nodeId: 'n1',
+      putShard: async (shardId, data) => ({ shardId, nodeId: 'n1', size: Buffer.concat(data).length, crc32: 0 }),
+      readShard: async () => Buffer.alloc(0),
+    };
+    const placement: ShardPlacement = { forWrite: () => store, forNode: () => store, shardBytes: 1024 * 1024 };
+    const r = await writeBody(placement, { body: pass, expectedLength: 400_000, contentMd5: undefined, sha256Hex: undefined, checksum: undefined, defaultChecksum: undefined }, pool);
+    expect(r).toMatchObject({ ok: false, reason: 'IncompleteBody' });
+    expect(pool.buffers.stats().inUse).toBe(0);
+  });
+});
