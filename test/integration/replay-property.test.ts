@@ -333,7 +333,7 @@ describe('replay property', () => {
 
   it('through two gateways at random (B fenced and lagging, on the same log): the same answers, and both models equal the replay', async () => {
     const seed = testSeed('replay property, two gateways') | 0;
-    const numRuns = Number(process.env['STRATA_PROPERTY_RUNS'] ?? 12);
+    const numRuns = Number(process.env['STRATA_PROPERTY_RUNS'] ?? 10);
     const b = await startTestStrata({ natsUrl: h.strata.natsUrl, remoteNodes: [h.config.nodeId], gatewayId: 'gw-property-b' });
     const s3b = b.client();
     const undoLag = lagProjector(b.strata.store, 10);
