@@ -7,12 +7,16 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  GetBucketVersioningCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
+  ListBucketsCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
@@ -406,6 +410,37 @@ describe('bucket state across gateways (B lagging)', () => {
         expect(del.$metadata.httpStatusCode).toBe(204);
       });
     }
+  });
+
+  it('bucket reads through B (HeadBucket, ListBuckets, GetBucketVersioning) see bucket writes just made through A', async () => {
+    await withLaggingB(async () => {
+      for (let i = 0; i < 3; i++) {
+        const name = `lag-bucket-reads-${i}`;
+        await s3a.send(new CreateBucketCommand({ Bucket: name }));
+        expect((await s3b.send(new HeadBucketCommand({ Bucket: name }))).$metadata.httpStatusCode).toBe(200);
+        expect((await s3b.send(new ListBucketsCommand({}))).Buckets?.map((x) => x.Name)).toContain(name);
+        for (const status of ['Enabled', 'Suspended', 'Enabled'] as const) {
+          await s3a.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: status } }));
+          expect((await s3b.send(new GetBucketVersioningCommand({ Bucket: name }))).Status).toBe(status);
+        }
+        await s3a.send(new DeleteBucketCommand({ Bucket: name }));
+        await expect(s3b.send(new HeadBucketCommand({ Bucket: name }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+      }
+    });
+  });
+
+  it('CopyObject through B of a source just overwritten through A copies the new bytes', async () => {
+    await s3a.send(new CreateBucketCommand({ Bucket: 'lag-copy' }));
+    await s3a.send(new PutObjectCommand({ Bucket: 'lag-copy', Key: 'src', Body: 'old' }));
+    await bCaughtUp();
+    await withLaggingB(async () => {
+      for (let i = 0; i < 3; i++) {
+        await s3a.send(new PutObjectCommand({ Bucket: 'lag-copy', Key: 'src', Body: `new ${i}` }));
+        await s3b.send(new CopyObjectCommand({ Bucket: 'lag-copy', Key: `dst-${i}`, CopySource: 'lag-copy/src' }));
+        const got = await s3a.send(new GetObjectCommand({ Bucket: 'lag-copy', Key: `dst-${i}` }));
+        expect(await got.Body?.transformToString()).toBe(`new ${i}`);
+      }
+    });
   });
 
   it('DeleteObjects through B in a bucket just created through A', async () => {
