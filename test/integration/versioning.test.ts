@@ -6,6 +6,9 @@
  * while versions remain.
  */
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CreateBucketCommand,
   DeleteBucketCommand,
@@ -21,6 +24,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsCli, requireAwsCliV2 } from '../support/aws-cli.ts';
 import { expectBodilessError, expectS3Error } from '../support/s3-errors.ts';
 import { S3Model } from '../support/s3-model.ts';
 import { expectVersionPages, modelItemName, pageItems } from '../support/version-pages.ts';
@@ -504,5 +508,55 @@ describe('DeleteBucket with versions', () => {
     await expectS3Error(s3.send(new DeleteBucketCommand({ Bucket: b })), 'BucketNotEmpty', 409);
     await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k', VersionId: 'null' }));
     expect((await s3.send(new DeleteBucketCommand({ Bucket: b }))).$metadata.httpStatusCode).toBe(204);
+  });
+});
+
+describe('through the AWS CLI (botocore: encoding-type=url listings, its own pagination)', () => {
+  it('put-bucket-versioning, versions of awkward keys, list-object-versions one per page, get-object --version-id, delete markers', async () => {
+    await requireAwsCliV2();
+    const aws = awsCli(h.strata.endpoint);
+    const b = 'ver-cli';
+    const keys = ['dir/with space', 'dir/ünï+cödé', 'plain'];
+    await aws.ok(['s3api', 'create-bucket', '--bucket', b]);
+    await aws.ok(['s3api', 'put-bucket-versioning', '--bucket', b, '--versioning-configuration', 'Status=Enabled']);
+    expect(JSON.parse(await aws.ok(['s3api', 'get-bucket-versioning', '--bucket', b]))).toMatchObject({ Status: 'Enabled' });
+    const model = new S3Model();
+    model.createBucket(b);
+    model.setVersioning(b, 'Enabled');
+    for (const key of keys) {
+      for (let i = 0; i < 2; i++) {
+        const body = `${key} #${i}`;
+        const r = await s3.send(new PutObjectCommand({ Bucket: b, Key: key, Body: body }));
+        model.put(b, key, r.VersionId, md5Hex(body), body);
+      }
+    }
+    const del = JSON.parse(await aws.ok(['s3api', 'delete-object', '--bucket', b, '--key', 'dir/with space'])) as { DeleteMarker?: boolean; VersionId?: string };
+    expect(del.DeleteMarker).toBe(true);
+    model.delete(b, 'dir/with space', del.VersionId);
+
+    // --page-size 1: the CLI follows NextKeyMarker/NextVersionIdMarker (url-encoded) page by page.
+    const listed = JSON.parse(await aws.ok(['s3api', 'list-object-versions', '--bucket', b, '--page-size', '1'])) as {
+      Versions?: { Key: string; VersionId: string; IsLatest: boolean }[];
+      DeleteMarkers?: { Key: string; VersionId: string; IsLatest: boolean }[];
+    };
+    const expected = model.listVersions(b);
+    expect(listed.Versions?.map((v) => [v.Key, v.VersionId, v.IsLatest])).toEqual(expected.filter((e) => !e.deleteMarker).map((e) => [e.key, e.versionId, e.isLatest]));
+    expect(listed.DeleteMarkers?.map((v) => [v.Key, v.VersionId, v.IsLatest])).toEqual(expected.filter((e) => e.deleteMarker).map((e) => [e.key, e.versionId, e.isLatest]));
+
+    const grouped = JSON.parse(await aws.ok(['s3api', 'list-object-versions', '--bucket', b, '--delimiter', '/', '--page-size', '1'])) as {
+      CommonPrefixes?: { Prefix: string }[];
+      Versions?: { Key: string }[];
+    };
+    expect(grouped.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['dir/']);
+    expect(grouped.Versions?.map((v) => v.Key)).toEqual(['plain', 'plain']);
+
+    const older = model.versionsOf(b, 'dir/ünï+cödé')[1];
+    const out = join(mkdtempSync(join(tmpdir(), 'strata-cli-get-')), 'out');
+    const got = JSON.parse(await aws.ok(['s3api', 'get-object', '--bucket', b, '--key', 'dir/ünï+cödé', '--version-id', older?.versionId ?? '', out])) as { VersionId?: string };
+    expect(got.VersionId).toBe(older?.versionId);
+    expect(readFileSync(out, 'utf8')).toBe(older?.body);
+    const marked = await aws.run(['s3api', 'head-object', '--bucket', b, '--key', 'dir/with space']);
+    expect(marked.code).not.toBe(0);
+    expect(marked.stderr).toMatch(/404|Not Found/);
   });
 });
