@@ -17,7 +17,8 @@ const title = 'Strata multipart upload and CopyObject (1 GiB)';
 const MiB = 1024 * 1024;
 const partBytes = 16 * MiB;
 const partsTotal = 64;
-const partsInFlight = 8;
+/** 8 as the issue asks; BENCH_MP_INFLIGHT=n measures another level (1 and 2 were faster on 2 cores). */
+const partsInFlight = Number(process.env['BENCH_MP_INFLIGHT'] ?? 8);
 
 function check(what: string, r: Answer, status = 200): Answer {
   if (r.status !== status) throw new Error(`${what}: HTTP ${r.status} ${r.body.slice(0, 300)}`);
