@@ -106,6 +106,23 @@ describe('multipart checksums', () => {
     });
   }
 
+  it('verifies a full-object checksum the client sends with the completion', async () => {
+    const ps = [randomBuffer(rng, 5 * MiB), randomBuffer(rng, 1000)];
+    const key = 'mp/full-verified';
+    const c = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ChecksumAlgorithm: 'CRC32C', ChecksumType: 'FULL_OBJECT' }));
+    const parts = [];
+    for (let i = 0; i < ps.length; i++) {
+      const r = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: c.UploadId ?? '', PartNumber: i + 1, Body: ps[i] ?? Buffer.alloc(0), ChecksumAlgorithm: 'CRC32C' }));
+      parts.push({ PartNumber: i + 1, ETag: r.ETag ?? '', ChecksumCRC32C: r.ChecksumCRC32C ?? '' });
+    }
+    const send = (value: string): Promise<unknown> =>
+      s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: c.UploadId ?? '', ChecksumCRC32C: value, ChecksumType: 'FULL_OBJECT', MultipartUpload: { Parts: parts } }));
+    await expectS3Error(send('AAAAAA=='), 'BadDigest', 400);
+    await send(b64('CRC32C', Buffer.concat(ps)));
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));
+    expect(head.ChecksumCRC32C).toBe(b64('CRC32C', Buffer.concat(ps)));
+  });
+
   it('refuses a part whose declared checksum is wrong, and a full-object CRC with SHA', async () => {
     const c = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp/bad', ChecksumAlgorithm: 'CRC32' }));
     await expectS3Error(
