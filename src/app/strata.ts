@@ -90,6 +90,11 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
     });
     await ensureStream(nc, { replicas: config.streamReplicas, duplicateWindowMs: 2 * 60 * 1000, maxMsgBytes: 1024 * 1024 });
 
+    // PUT bodies are hashed on these threads (MD5, checksums, shard crc32s), and the embedded node
+    // checks the crc32 of large reads there, not on the event loop. Stopped after the node.
+    const digests = await DigestPool.start();
+    stops.push(() => digests.stop());
+
     let local: LocalShardStore | undefined;
     let hosted: HostedNode | undefined;
     if (opts.embeddedNode ?? config.remoteNodes.length === 0) {
@@ -97,6 +102,7 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
         nodeId: config.nodeId,
         dataDir: join(config.dataDir, 'nodes', config.nodeId),
         log,
+        payloadHasher: digests,
         ...(opts.nodeTuning ?? nodeTuningFromEnv(process.env)),
         ...(config.segmentBytesMax === undefined ? {} : { segmentBytesMax: config.segmentBytesMax }),
       });
@@ -125,9 +131,6 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
     const projector = live.projector;
 
     const eventLog = await EventLog.open(nc);
-    // PUT bodies are hashed on these threads (MD5, checksums, shard crc32s), not on the event loop.
-    const digests = await DigestPool.start();
-    stops.push(() => digests.stop());
     const engine = new Engine({ log: eventLog, projector, store, placement, clock, region: config.region, readFence: config.readFence, digests });
     const server = createS3Server({
       engine,

@@ -80,11 +80,11 @@ class Slot {
     if (this.dead === undefined) this.worker.postMessage(m);
   }
 
-  ask(m: DigestRequest & { readonly id: number }): Promise<DigestReply> {
+  ask(m: DigestRequest & { readonly id: number }, transfer: ArrayBuffer[] = []): Promise<DigestReply> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise<DigestReply>((resolve, reject) => {
       this.waiting.set(m.id, { resolve, reject });
-      this.worker.postMessage(m);
+      this.worker.postMessage(m, transfer);
     });
   }
 }
@@ -131,12 +131,21 @@ export class DigestPool {
   /** crc32 of `data`, computed by a worker; `data` must be a pooled (shared) buffer. */
   async crc32(data: Buffer): Promise<number> {
     assert(!this.stopped, 'digest pool is stopped');
-    let slot = this.slots[0];
-    for (const s of this.slots) if (slot === undefined || s.waiting.size < slot.waiting.size) slot = s;
-    assert(slot !== undefined, 'digest pool has no worker');
-    const r = await slot.ask({ t: 'crc', id: this.nextId++, bytes: shared(data) });
+    const r = await this.leastWaiting().ask({ t: 'crc', id: this.nextId++, bytes: shared(data) });
     assert(r.crc32 !== undefined, 'crc answer without a crc32');
     return r.crc32;
+  }
+
+  /**
+   * crc32 of `length` bytes at `offset` of `buffer`, computed by a worker. The buffer is moved to
+   * the worker and back (no copy): it is detached meanwhile, and the answer carries it again.
+   */
+  async crc32Moved(buffer: ArrayBuffer, offset: number, length: number): Promise<{ crc32: number; buffer: ArrayBuffer }> {
+    assert(!this.stopped, 'digest pool is stopped');
+    const slot = this.leastWaiting();
+    const r = await slot.ask({ t: 'crcMoved', id: this.nextId++, buffer, offset, length }, [buffer]);
+    assert(r.crc32 !== undefined && r.buffer !== undefined, 'crc answer without a crc32 or the buffer');
+    return { crc32: r.crc32, buffer: r.buffer };
   }
 
   async stop(): Promise<void> {
@@ -145,6 +154,13 @@ export class DigestPool {
     this.buffers.close();
     const slots = this.slots.splice(0);
     await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+
+  private leastWaiting(): Slot {
+    let slot = this.slots[0];
+    for (const s of this.slots) if (slot === undefined || s.waiting.size < slot.waiting.size) slot = s;
+    assert(slot !== undefined, 'digest pool has no worker');
+    return slot;
   }
 
   private spawn(): Slot {

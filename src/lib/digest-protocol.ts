@@ -28,7 +28,9 @@ export type DigestRequest =
   | { readonly t: 'finish'; readonly s: number; readonly open: DigestOpen | null; readonly id: number; readonly bytes: SharedRange | null }
   | { readonly t: 'drop'; readonly s: number }
   /** crc32 of some bytes, with no stream (verifying a read). */
-  | { readonly t: 'crc'; readonly id: number; readonly bytes: SharedRange };
+  | { readonly t: 'crc'; readonly id: number; readonly bytes: SharedRange }
+  /** crc32 of bytes of a transferred (moved, not copied) ArrayBuffer, which the answer moves back. */
+  | { readonly t: 'crcMoved'; readonly id: number; readonly buffer: ArrayBuffer; readonly offset: number; readonly length: number };
 
 export interface DigestReply {
   readonly id: number;
@@ -38,4 +40,6 @@ export interface DigestReply {
   readonly md5?: Uint8Array;
   readonly sha256Hex?: string;
   readonly checksum?: Uint8Array;
+  /** The moved buffer of a `crcMoved`, given back. */
+  readonly buffer?: ArrayBuffer;
 }

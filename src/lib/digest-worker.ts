@@ -82,6 +82,8 @@ function handle(m: DigestRequest): DigestReply | undefined {
       return undefined;
     case 'crc':
       return { id: m.id, crc32: crc32(view(m.bytes)) };
+    case 'crcMoved':
+      return { id: m.id, crc32: crc32(Buffer.from(m.buffer, m.offset, m.length)), buffer: m.buffer };
   }
 }
 
@@ -97,6 +99,7 @@ port.on('message', (m: DigestRequest) => {
       if (st) st.error = message;
     }
   }
-  if (reply !== undefined) port.postMessage(reply);
+  // A moved buffer goes back the same way, without a copy.
+  if (reply !== undefined) port.postMessage(reply, reply.buffer === undefined ? [] : [reply.buffer]);
 });
 port.postMessage({ id: 0, ready: true } satisfies DigestReply);

@@ -13,6 +13,7 @@ import { NodeDirectory, startHeartbeat, type Heartbeat } from './registry.ts';
 import { replicaPass, scrubPass, type RepairContext } from './repair.ts';
 import { ShardLiveness } from './liveness.ts';
 import { StorageNode } from './node.ts';
+import type { PayloadHasher } from './segment-reader.ts';
 import { startNodeService, type NodeService } from './node-service.ts';
 
 export interface NodeTuning {
@@ -36,6 +37,8 @@ export interface HostNodeOptions extends NodeTuning {
   readonly clock?: Clock;
   /** Announce the node in the registry with heartbeats (default true). */
   readonly announce?: boolean;
+  /** Computes payload crc32s of large reads off the event loop (segment-reader.ts). */
+  readonly payloadHasher?: PayloadHasher;
 }
 
 export interface HostedNode {
@@ -57,6 +60,7 @@ export async function hostNode(nc: NatsConnection, o: HostNodeOptions): Promise<
       log: o.log,
       ...(o.segmentBytesMax === undefined ? {} : { segmentBytesMax: o.segmentBytesMax }),
       ...(o.groupCommitDelayMs === undefined ? {} : { groupCommitDelayMs: o.groupCommitDelayMs }),
+      ...(o.payloadHasher === undefined ? {} : { payloadHasher: o.payloadHasher }),
     });
   } catch (err) {
     await liveness.close();

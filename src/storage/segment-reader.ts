@@ -9,12 +9,17 @@
  *
  * Read file handles are cached per segment, at most `fdsMax` (LRU); a handle evicted while a read
  * is using it is closed when that read finishes.
+ *
+ * With a PayloadHasher, the payload crc32 of a large record (limits.digestOffloadBytesMin and up)
+ * is computed off the event loop: the record is read into a buffer of its own, which is moved to
+ * a worker thread and back (no copy). The checks and their order are the same either way.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '../lib/assert.ts';
+import { limits } from '../lib/limits.ts';
 import { readFully } from './file-io.ts';
-import { RECORD_HEADER_BYTES, decodeRecord, segmentFileName } from './segment-format.ts';
+import { RECORD_HEADER_BYTES, decodeRecord, decodeRecordHeader, segmentFileName } from './segment-format.ts';
 
 export interface RecordLocation {
   readonly segmentId: number;
@@ -27,6 +32,11 @@ export interface RecordLocation {
 export type ReadPayloadResult =
   | { readonly kind: 'ok'; readonly payload: Buffer }
   | { readonly kind: 'corrupt'; readonly reason: string };
+
+/** crc32 off the event loop (lib/digest-pool.ts): `buffer` is moved away and comes back with the answer. */
+export interface PayloadHasher {
+  crc32Moved(buffer: ArrayBuffer, offset: number, length: number): Promise<{ crc32: number; buffer: ArrayBuffer }>;
+}
 
 interface CachedHandle {
   readonly segmentId: number;
@@ -43,6 +53,7 @@ export class SegmentReader {
   constructor(
     private readonly dir: string,
     private readonly fdsMax: number,
+    private readonly hasher?: PayloadHasher,
   ) {
     assert(fdsMax >= 1, 'fdsMax must be at least 1');
   }
@@ -61,6 +72,7 @@ export class SegmentReader {
         }
         throw err;
       }
+      if (this.hasher !== undefined && loc.payloadBytes >= limits.digestOffloadBytesMin) return await readOffloaded(fh, loc, this.hasher);
       const bytes = Buffer.allocUnsafe(RECORD_HEADER_BYTES + loc.payloadBytes);
       const got = await readFully(fh, bytes, loc.offset);
       return verify(loc, bytes.subarray(0, got));
@@ -140,9 +152,30 @@ function verify(loc: RecordLocation, bytes: Buffer): ReadPayloadResult {
   const record = decodeRecord(bytes);
   if (record.kind !== 'ok') return { kind: 'corrupt', reason: record.reason };
   const { header, payload } = record;
-  if (!header.shardId.equals(loc.shardId)) return { kind: 'corrupt', reason: 'record belongs to another shard' };
-  if (header.payloadBytes !== loc.payloadBytes || header.payloadCrc32 !== loc.payloadCrc32) {
-    return { kind: 'corrupt', reason: 'record does not match the index' };
-  }
-  return { kind: 'ok', payload };
+  const mismatch = headerMismatch(loc, header);
+  return mismatch === undefined ? { kind: 'ok', payload } : { kind: 'corrupt', reason: mismatch };
+}
+
+function headerMismatch(loc: RecordLocation, header: { shardId: Buffer; payloadBytes: number; payloadCrc32: number }): string | undefined {
+  if (!header.shardId.equals(loc.shardId)) return 'record belongs to another shard';
+  if (header.payloadBytes !== loc.payloadBytes || header.payloadCrc32 !== loc.payloadCrc32) return 'record does not match the index';
+  return undefined;
+}
+
+/**
+ * verify() with the payload crc32 computed by the hasher: the header is checked here (its own
+ * crc32, then against the index), the payload's crc32 on a worker, compared here with the header's.
+ */
+async function readOffloaded(fh: FileHandle, loc: RecordLocation, hasher: PayloadHasher): Promise<ReadPayloadResult> {
+  // Unpooled, so that the buffer owns its whole ArrayBuffer and can be moved.
+  const bytes = Buffer.allocUnsafeSlow(RECORD_HEADER_BYTES + loc.payloadBytes);
+  const got = await readFully(fh, bytes, loc.offset);
+  const head = decodeRecordHeader(bytes.subarray(0, got), got);
+  if (head.kind !== 'ok') return { kind: 'corrupt', reason: head.reason };
+  const mismatch = headerMismatch(loc, head.header);
+  if (mismatch !== undefined) return { kind: 'corrupt', reason: mismatch };
+  assert(bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length, 'an unpooled read buffer');
+  const { crc32: payloadCrc32, buffer } = await hasher.crc32Moved(bytes.buffer, RECORD_HEADER_BYTES, loc.payloadBytes);
+  if (payloadCrc32 !== head.header.payloadCrc32) return { kind: 'corrupt', reason: 'bad payload crc' };
+  return { kind: 'ok', payload: Buffer.from(buffer, RECORD_HEADER_BYTES, loc.payloadBytes) };
 }

@@ -3,6 +3,9 @@
  * inline ones, and writeBody gives the same shards, crc32s and digests with and without the pool.
  */
 import { createHash } from 'node:crypto';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +13,11 @@ import { writeBody } from '../../src/gateway/object-writer.ts';
 import type { ShardPlacement, ShardStoreLike } from '../../src/gateway/types.ts';
 import { checksumOf } from '../../src/lib/checksums.ts';
 import { DigestPool } from '../../src/lib/digest-pool.ts';
+import { newShardId } from '../../src/lib/ids.ts';
 import { SharedBufferPool } from '../../src/lib/shared-buffers.ts';
+import { ShardCorruptError } from '../../src/storage/errors.ts';
+import { StorageNode } from '../../src/storage/node.ts';
+import { RECORD_HEADER_BYTES, segmentFileName } from '../../src/storage/segment-format.ts';
 
 const seed = Number(process.env['STRATA_TEST_SEED'] ?? Date.now() % 1_000_000);
 console.log(`[seed] digest-pool: ${seed} (replay with STRATA_TEST_SEED=${seed})`);
@@ -135,5 +142,39 @@ describe('DigestPool', () => {
     const r = await writeBody(placement, { body: pass, expectedLength: 400_000, contentMd5: undefined, sha256Hex: undefined, checksum: undefined, defaultChecksum: undefined }, pool);
     expect(r).toMatchObject({ ok: false, reason: 'IncompleteBody' });
     expect(pool.buffers.stats().inUse).toBe(0);
+  });
+
+  it('a storage node reading through the pool returns verified bytes and still finds a flipped byte', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'strata-digest-node-'));
+    try {
+      const node = await StorageNode.open({ nodeId: 'n1', dataDir, log: () => {}, payloadHasher: pool });
+      try {
+        const big = bytes(1024 * 1024 + 3, seed + 3); // offloaded
+        const small = bytes(5000, seed + 4); // checked inline
+        const bigId = newShardId();
+        const smallId = newShardId();
+        await node.putShard(bigId, [big], { sync: true });
+        await node.putShard(smallId, [small], { sync: true });
+        expect((await node.readShard(bigId, 0, big.length)).equals(big)).toBe(true);
+        expect((await node.readShard(bigId, 10, 1000)).equals(big.subarray(10, 1010))).toBe(true);
+        expect((await node.readShard(smallId, 0, small.length)).equals(small)).toBe(true);
+        const loc = node.locate(bigId);
+        if (!loc) throw new Error('big shard not found');
+        const fh = await open(join(dataDir, 'segments', segmentFileName(loc.segmentId)), 'r+');
+        const at = loc.offset + RECORD_HEADER_BYTES + (seed % big.length);
+        const byte = Buffer.alloc(1);
+        await fh.read(byte, 0, 1, at);
+        byte[0] = (byte[0] ?? 0) ^ 0x04;
+        await fh.write(byte, 0, 1, at);
+        await fh.close();
+        await expect(node.readShard(bigId, 0, big.length)).rejects.toBeInstanceOf(ShardCorruptError);
+        await expect(node.readShard(bigId, 0, 1)).rejects.toBeInstanceOf(ShardCorruptError);
+        expect((await node.readShard(smallId, 0, small.length)).equals(small)).toBe(true);
+      } finally {
+        await node.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
