@@ -1,7 +1,8 @@
 /**
  * Property (fast-check, seed printed): any sequence of bucket and object operations (create and
  * delete buckets, puts and overwrites, plain deletes, versioning on and suspended, deletes by
- * version id, DeleteObjects batches of both) run through the real gateway with the AWS SDK
+ * version id, DeleteObjects batches of both, GET/HEAD/LIST in between) run through the real
+ * gateway with the AWS SDK
  *   1. gets, at every step, the answer a simple in-memory model of S3 semantics predicts;
  *   2. leaves a state in which every GET (latest and by version id), ListObjectsV2 and
  *      ListObjectVersions answer (whole, and in pages of 1 to 3) equals the model's;
@@ -52,6 +53,8 @@ type Op =
   | { readonly kind: 'put'; readonly slot: number; readonly key: number; readonly size: number }
   | { readonly kind: 'delete'; readonly slot: number; readonly key: number }
   | { readonly kind: 'delete-version'; readonly slot: number; readonly key: number; readonly pick: number }
+  /** A read in the middle of the sequence (through whichever gateway the step names). */
+  | { readonly kind: 'read'; readonly slot: number; readonly key: number }
   /** DeleteObjects over distinct keys (its entries run concurrently); `pick` null = plain delete. */
   | { readonly kind: 'delete-objects'; readonly slot: number; readonly entries: readonly { readonly key: number; readonly pick: number | null }[] };
 
@@ -73,6 +76,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('delete' as const), slot, key }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('delete-version' as const), slot, key, pick: fc.nat({ max: 7 }) }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('read' as const), slot, key }) },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -162,6 +166,24 @@ async function step(s3: S3Client, run: number, i: number, op: Op, model: S3Model
       if (!r.value) return;
       const want = model.delete(bucket, k, r.value.VersionId);
       expect({ marker: r.value.DeleteMarker ?? false, id: r.value.VersionId }, where).toEqual({ marker: want.deleteMarker, id: want.versionId });
+      return;
+    }
+    case 'read': {
+      // GET, HEAD and a listing of the key, as the model has it right now.
+      const k = keys[op.key] ?? '';
+      const want = model.get(bucket, k);
+      const got = await outcome(s3.send(new GetObjectCommand({ Bucket: bucket, Key: k })));
+      const wantCode = want.kind === 'found' ? 'ok' : want.kind === 'no-bucket' ? 'NoSuchBucket' : 'NoSuchKey';
+      expect(got.code, where).toBe(wantCode);
+      if (want.kind === 'found') {
+        expect({ body: await got.value?.Body?.transformToString(), etag: got.value?.ETag }, where).toEqual({ body: want.version.body, etag: `"${want.version.etag}"` });
+        expect(got.value?.VersionId, where).toBe(model.isVersioned(bucket) ? want.version.versionId : undefined);
+      }
+      const head = await outcome(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: k })));
+      expect(head.code === 'ok' ? head.value?.ETag : 'error', where).toBe(want.kind === 'found' ? `"${want.version.etag}"` : 'error');
+      if (!exists) return;
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+      expect((listed.Contents ?? []).map((o) => `${o.Key ?? ''} ${o.ETag ?? ''}`), where).toEqual(model.listObjects(bucket).map((o) => `${o.key} "${o.etag}"`));
       return;
     }
     case 'delete-objects': {
