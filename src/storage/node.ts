@@ -25,7 +25,7 @@ import { NodeClosedError, ShardCorruptError, ShardNotFoundError, ShardRangeError
 import { fsyncDirectory } from './file-io.ts';
 import { recover, type RecoveryReport } from './recovery.ts';
 import { RecordType, crc32Of, isValidNodeId, parseSegmentFileName, segmentFileName } from './segment-format.ts';
-import { SegmentReader } from './segment-reader.ts';
+import { SegmentReader, type PayloadHasher } from './segment-reader.ts';
 import { SegmentWriter, type DurableMark, type WrittenRecord } from './segment-writer.ts';
 import { shardIdFromBytes, shardIdToBytes } from './shard-id.ts';
 import { ShardIndex, type IndexEntry, type SegmentMeta } from './shard-index.ts';
@@ -68,6 +68,8 @@ export interface StorageNodeOptions {
   readonly liveness?: LivenessView;
   /** Where recovery reports what it repaired; stderr by default. */
   readonly log?: (line: string) => void;
+  /** Computes payload crc32s of large reads off the event loop (segment-reader.ts). */
+  readonly payloadHasher?: PayloadHasher;
 }
 
 export interface StorageNodeStats {
@@ -161,7 +163,7 @@ export class StorageNode {
     try {
       await finishCompaction(opts.dataDir, segmentsDir, index, log);
       const recovered = await recover({ segmentsDir, nodeId: opts.nodeId, index, log });
-      const reader = new SegmentReader(segmentsDir, limits.segmentReadFdsMax);
+      const reader = new SegmentReader(segmentsDir, limits.segmentReadFdsMax, opts.payloadHasher);
       const node = new StorageNode(opts.nodeId, index, reader, opts.clock ?? systemClock, recovered.report, opts.dataDir, segmentsDir);
       node.liveness = opts.liveness;
       const segmentBytesMax = opts.segmentBytesMax ?? limits.segmentBytesMax;
