@@ -110,7 +110,7 @@ describe('multipart checksums', () => {
     const ps = [randomBuffer(rng, 5 * MiB), randomBuffer(rng, 1000)];
     const key = 'mp/full-verified';
     const c = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ChecksumAlgorithm: 'CRC32C', ChecksumType: 'FULL_OBJECT' }));
-    const parts = [];
+    const parts: { PartNumber: number; ETag: string; ChecksumCRC32C: string }[] = [];
     for (let i = 0; i < ps.length; i++) {
       const r = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: c.UploadId ?? '', PartNumber: i + 1, Body: ps[i] ?? Buffer.alloc(0), ChecksumAlgorithm: 'CRC32C' }));
       parts.push({ PartNumber: i + 1, ETag: r.ETag ?? '', ChecksumCRC32C: r.ChecksumCRC32C ?? '' });
