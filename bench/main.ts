@@ -15,7 +15,9 @@ import { startBenchStrata } from './lib/strata-server.ts';
 import { compare, renderComparison, renderSection, renderTargets, targets } from './report.ts';
 import { filesystemName } from './sections/disk.ts';
 import { sections } from './sections/index.ts';
-import type { BenchContext, BenchOptions, SectionResult, StrataServer } from './types.ts';
+import { runLoopbackCell, startLoopbackServer } from './sections/loopback.ts';
+import { pairedSectionName } from './report.ts';
+import type { BenchContext, BenchOptions, CellResult, RunningServer, SectionResult, StrataServer } from './types.ts';
 
 /** A cell during which other processes used more CPU than this (% of one core) is flagged as noisy. */
 const noisyOtherPct = 25;
@@ -49,6 +51,8 @@ async function main(): Promise<number> {
   // ceiling is measured where Strata writes.
   const workDir = await mkdtemp(join(tmpdir(), 'strata-bench-'));
   let strata: Promise<StrataServer> | undefined;
+  let pairedServer: Promise<RunningServer> | undefined;
+  const pairedCells: CellResult[] = [];
   const results: SectionResult[] = [];
   const ctx: BenchContext = {
     results,
@@ -63,11 +67,21 @@ async function main(): Promise<number> {
       return strata;
     },
     progress,
+    pairedCeiling: async (op, sizeBytes, concurrency) => {
+      if (!selected.has('loopback')) return;
+      pairedServer ??= startLoopbackServer();
+      const cell = await runLoopbackCell(await pairedServer, op, sizeBytes, concurrency, options.loopbackCell);
+      pairedCells.push({ ...cell, id: cell.id.replace(/^loopback\./, 'loopback-paired.') });
+      progress(`loopback (paired) ${op} ${sizeBytes} B c${concurrency}: ${cell.opsPerSec.toFixed(0)} ops/s, ${cell.mibPerSec.toFixed(1)} MiB/s`);
+    },
   };
   const stopAll = async (): Promise<void> => {
     const s = strata;
     strata = undefined;
     if (s) await s.then((x) => x.stop()).catch((err: unknown) => progress(`strata stop: ${String(err)}`));
+    const lb = pairedServer;
+    pairedServer = undefined;
+    if (lb) await lb.then((x) => x.stop()).catch((err: unknown) => progress(`loopback stop: ${String(err)}`));
     if (!options.keep) await rm(workDir, { recursive: true, force: true });
   };
   process.once('SIGINT', () => {
@@ -94,6 +108,15 @@ async function main(): Promise<number> {
     await stopAll();
   }
   const durationMs = performance.now() - t0;
+  if (pairedCells.length > 0) {
+    results.push({
+      name: pairedSectionName,
+      title: 'Ceiling: loopback HTTP again, each cell run right before its Strata cell (the ratios use these)',
+      cells: pairedCells,
+      figures: [],
+      notes: ['measured next to the Strata cell, so both saw about the same load from other processes'],
+    });
+  }
 
   const machine = {
     cpus: cpus().length,

@@ -3,6 +3,8 @@
  * ceilings, the issue's targets with a verdict, and the data for the BENCH_JSON line.
  *
  * Ceilings, per cell (same op, size and concurrency):
+ *   The loopback cell is the paired one (run right before the Strata cell, same load) when the
+ *   run has it, else the one of the loopback section.
  *   GET: the loopback GET cell.
  *   PUT: min(loopback PUT cell, fsync'd sequential disk bandwidth, MD5 speed), in MiB/s; for
  *        4 KiB objects this is in practice the loopback cell.
@@ -60,11 +62,17 @@ function findCell(cells: readonly CellResult[], target: string, op: HttpOp, size
   return cells.find((c) => c.target === target && c.op === op && c.sizeBytes === size && c.concurrency === concurrency);
 }
 
+/** Name of the section holding the loopback cells run right before each Strata cell (main.ts). */
+export const pairedSectionName = 'loopback-paired';
+
 /** The bounds a cell is compared with, named, in MiB/s (undefined ones left out). */
 function bounds(results: readonly SectionResult[], cell: CellResult, withMd5: boolean): { name: string; mibPerSec: number }[] {
   const out: { name: string; mibPerSec: number }[] = [];
-  const lb = findCell(allCells(results), 'loopback', cell.op, cell.sizeBytes, cell.concurrency);
-  if (lb && lb.errors === 0 && lb.ops > 0) out.push({ name: `loopback ${cell.op}`, mibPerSec: lb.mibPerSec });
+  const paired = results.find((r) => r.name === pairedSectionName)?.cells ?? [];
+  const pairedLb = findCell(paired, 'loopback', cell.op, cell.sizeBytes, cell.concurrency);
+  const usable = (c: CellResult | undefined): c is CellResult => c !== undefined && c.errors === 0 && c.ops > 0;
+  const lb = usable(pairedLb) ? pairedLb : findCell(allCells(results.filter((r) => r.name !== pairedSectionName)), 'loopback', cell.op, cell.sizeBytes, cell.concurrency);
+  if (usable(lb)) out.push({ name: `loopback ${cell.op}${lb === pairedLb ? ' (paired)' : ''}`, mibPerSec: lb.mibPerSec });
   if (cell.op === 'PUT') {
     const disk = figure(results, 'disk.seq_fdatasync_mibps');
     if (disk !== undefined) out.push({ name: 'fsync disk', mibPerSec: disk });
@@ -187,7 +195,7 @@ export function renderComparison(rows: readonly Comparison[]): string {
       true,
       false,
     ]),
-    "ceilings: GET = loopback GET; PUT = min(loopback PUT, fsync'd sequential disk, MD5), same size and concurrency",
+    "ceilings: GET = loopback GET; PUT = min(loopback PUT, fsync'd sequential disk, MD5), same size and concurrency; '(paired)': the loopback cell run right before the Strata cell",
   ].join('\n');
 }
 

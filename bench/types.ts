@@ -117,6 +117,13 @@ export interface BenchContext {
   progress(line: string): void;
   /** Results of the sections that already ran (ceilings run first), to compare against. */
   readonly results: readonly SectionResult[];
+  /**
+   * Runs the loopback cell of this op, size and concurrency now, right before the Strata cell
+   * that calls it, so that their ratio compares figures taken under the same machine load (on a
+   * shared machine the load moves a lot between the ceiling section and the Strata sections).
+   * The report prefers these paired cells. No-op when the loopback ceiling is not selected.
+   */
+  pairedCeiling(op: HttpOp, sizeBytes: number, concurrency: number): Promise<void>;
 }
 
 export interface Section {

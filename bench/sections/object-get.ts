@@ -54,6 +54,7 @@ export const objectGetSection: Section = {
       const { keys, bodies } = await seed(server, signer, size);
       ctx.progress(`strata GET: wrote ${keys.length} objects of ${sizeLabel(size)} to read`);
       for (const concurrency of concurrencies) {
+        await ctx.pairedCeiling('GET', size, concurrency);
         const client = new BenchClient(server.endpoint, concurrency, signer);
         try {
           const cell = await runCell(

@@ -20,6 +20,7 @@ export const objectPutSection: Section = {
       const body = patternBuffer(size, 5);
       const etag = `"${md5Hex(body)}"`;
       for (const concurrency of concurrencies) {
+        await ctx.pairedCeiling('PUT', size, concurrency);
         const client = new BenchClient(server.endpoint, concurrency, signer);
         try {
           const cell = await runCell(
