@@ -1,25 +1,18 @@
 /**
- * Two gateways on one log: gateway A (embedded nats-server and storage node) and gateway B (its
- * own read model, reaching A's storage node over NATS). A write acknowledged by one is visible to
- * an immediately following GET, HEAD and LIST through the other (the read fence); concurrent
+ * Two gateways on one log (test/support/two-gateways.ts): a write acknowledged by one is visible
+ * to an immediately following GET, HEAD and LIST through the other (the read fence); concurrent
  * overwrites through both end in one state both agree on; conditional creates race-free across
- * them. A third gateway without the fence measures what the fence costs.
+ * them; racing mixed writers converge to identical models equal to a replay. A third gateway
+ * without the fence measures what the fence costs. Lagging projectors: two-gateways-lag.test.ts.
  */
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CopyObjectCommand,
   CreateBucketCommand,
-  DeleteBucketCommand,
   DeleteObjectCommand,
-  DeleteObjectsCommand,
-  GetBucketVersioningCommand,
   GetObjectCommand,
-  HeadBucketCommand,
   HeadObjectCommand,
-  ListBucketsCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
@@ -29,10 +22,11 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectNats } from '../../src/app/strata.ts';
 import { rebuildInto } from '../../src/projections/rebuild.ts';
-import { createRng, randomBuffer, testSeed, type Rng } from '../support/prng.ts';
-import { lagProjector } from '../support/lag.ts';
-import { startTestStrata, type TestStrata } from '../support/strata.ts';
+import { createRng, randomBuffer, testSeed } from '../support/prng.ts';
+import { md5Hex, readState, startGateways, writeThenRead, type Gateways } from '../support/two-gateways.ts';
+import type { TestStrata } from '../support/strata.ts';
 
+let g: Gateways;
 let a: TestStrata;
 let b: TestStrata;
 let c: TestStrata;
@@ -40,138 +34,14 @@ let s3a: S3Client;
 let s3b: S3Client;
 let s3c: S3Client;
 
-const md5Hex = (d: Uint8Array | string): string => createHash('md5').update(d).digest('hex');
-
 beforeAll(async () => {
-  a = await startTestStrata();
-  const shared = { natsUrl: a.strata.natsUrl, remoteNodes: [a.config.nodeId] };
-  b = await startTestStrata({ ...shared, gatewayId: 'gw-b' });
-  c = await startTestStrata({ ...shared, gatewayId: 'gw-c-unfenced', readFence: false });
-  [s3a, s3b, s3c] = [a.client(), b.client(), c.client()];
+  g = await startGateways();
+  ({ a, b, c, s3a, s3b, s3c } = g);
 });
 
 afterAll(async () => {
-  for (const s of [s3a, s3b, s3c]) s?.destroy();
-  // A runs the nats-server the others use: stop it last.
-  await c?.stop();
-  await b?.stop();
-  await a?.stop();
+  await g?.stop();
 });
-
-interface Expected {
-  readonly etag: string;
-  readonly body: Buffer;
-  readonly versionId: string | undefined;
-}
-
-/** What one read through a gateway returned that differs from what was acknowledged before it. */
-type Stale = { readonly iteration: number; readonly op: string; readonly key: string; readonly what: string };
-
-async function readState(s3: S3Client, bucket: string, key: string): Promise<{ get: string; head: string }> {
-  let get: string;
-  try {
-    const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    const body = Buffer.from((await r.Body?.transformToByteArray()) ?? []);
-    get = `200 ${r.ETag ?? ''} ${md5Hex(body)} ${body.length} ${r.VersionId ?? '-'}`;
-  } catch (e) {
-    const err = e as { name: string; $metadata?: { httpStatusCode?: number } };
-    get = `${err.$metadata?.httpStatusCode ?? '?'} ${err.name}`;
-  }
-  let head: string;
-  try {
-    const r = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    head = `200 ${r.ETag ?? ''} ${r.ContentLength ?? '?'} ${r.VersionId ?? '-'}`;
-  } catch (e) {
-    const err = e as { $metadata?: { httpStatusCode?: number } };
-    head = `${err.$metadata?.httpStatusCode ?? '?'}`;
-  }
-  return { get, head };
-}
-
-function expectedState(e: Expected | undefined): { get: string; head: string } {
-  if (!e) return { get: '404 NoSuchKey', head: '404' };
-  return {
-    get: `200 "${e.etag}" ${md5Hex(e.body)} ${e.body.length} ${e.versionId ?? '-'}`,
-    head: `200 "${e.etag}" ${e.body.length} ${e.versionId ?? '-'}`,
-  };
-}
-
-async function listUnder(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const out: string[] = [];
-  let token: string | undefined;
-  do {
-    const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
-    for (const o of r.Contents ?? []) out.push(`${o.Key ?? ''} ${o.ETag ?? ''}`);
-    token = r.NextContinuationToken;
-  } while (token);
-  return out;
-}
-
-function body(rng: Rng, i: number): Buffer {
-  // Mostly small objects (inline in the event); every 8th larger than the inline limit, so its
-  // bytes come from the storage node over NATS when read through B.
-  const size = i % 8 === 0 ? 5000 + rng.below(20_000) : rng.below(600);
-  return randomBuffer(rng, size);
-}
-
-/**
- * Writes through `writer` and reads through `reader`, `iterations` times; returns every read that
- * did not match the write acknowledged just before it.
- */
-async function writeThenRead(
-  label: string,
-  bucket: string,
-  versioned: boolean,
-  writer: S3Client,
-  reader: S3Client,
-  iterations: number,
-  seed: number,
-): Promise<{ stale: Stale[]; ops: Record<string, number> }> {
-  const rng = createRng(seed);
-  const state = new Map<string, Expected>();
-  const stale: Stale[] = [];
-  const ops: Record<string, number> = { put: 0, overwrite: 0, delete: 0 };
-  const dirs = 12;
-  for (let i = 0; i < iterations; i++) {
-    const dir = `${label}/d${rng.below(dirs)}/`;
-    const existing = [...state.keys()].filter((k) => k.startsWith(dir));
-    const roll = rng.below(10);
-    let key: string;
-    let op: string;
-    if (existing.length === 0 || roll < 4) {
-      op = 'put';
-      key = `${dir}k${i}`;
-    } else {
-      key = existing[rng.below(existing.length)] ?? '';
-      op = roll < 7 ? 'overwrite' : 'delete';
-    }
-    ops[op] = (ops[op] ?? 0) + 1;
-    if (op === 'delete') {
-      await writer.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
-      state.delete(key);
-    } else {
-      const data = body(rng, i);
-      const put = await writer.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: data }));
-      expect(put.ETag).toBe(`"${md5Hex(data)}"`);
-      if (versioned) expect(put.VersionId).toMatch(/^[0-9a-z]{29}$/);
-      state.set(key, { etag: md5Hex(data), body: data, versionId: put.VersionId });
-    }
-    // Immediately after the acknowledgement, through the other gateway.
-    const seen = await readState(reader, bucket, key);
-    const want = expectedState(state.get(key));
-    if (seen.get !== want.get) stale.push({ iteration: i, op, key, what: `GET ${seen.get}, expected ${want.get}` });
-    if (seen.head !== want.head) stale.push({ iteration: i, op, key, what: `HEAD ${seen.head}, expected ${want.head}` });
-    const listed = await listUnder(reader, bucket, dir);
-    const wantListed = [...state.entries()]
-      .filter(([k]) => k.startsWith(dir))
-      .sort(([x], [y]) => Buffer.compare(Buffer.from(x), Buffer.from(y)))
-      .map(([k, e]) => `${k} "${e.etag}"`);
-    if (JSON.stringify(listed) !== JSON.stringify(wantListed)) {
-      stale.push({ iteration: i, op, key, what: `LIST ${dir}: ${JSON.stringify(listed)}, expected ${JSON.stringify(wantListed)}` });
-    }
-  }
-  return { stale, ops };
-}
 
 describe('read-after-write across gateways', () => {
   it('1,000 writes through A, each read at once through B (GET, HEAD, LIST): zero stale reads', async () => {
@@ -380,139 +250,5 @@ describe('fence cost', () => {
     }
     console.log(`[fence cost]   without the fence, ${staleUnfenced}/100 GETs right after a write through A were stale`);
     expect(timings.fenced.length).toBe(rounds);
-  });
-});
-
-describe('with lagging projectors', () => {
-  it('the fence still gives B zero stale reads, while the unfenced C, lagging alike, serves stale ones', async () => {
-    const seed = testSeed('two gateways, lagging projectors');
-    await s3a.send(new CreateBucketCommand({ Bucket: 'raw-lag' }));
-    const undo = [lagProjector(b.strata.store, 30), lagProjector(c.strata.store, 30)];
-    try {
-      const fenced = await writeThenRead('lag-b', 'raw-lag', false, s3a, s3b, 100, seed);
-      expect(fenced.stale.slice(0, 10)).toEqual([]);
-      // The same check through C: proves it does see stale reads when the fence is off.
-      const unfenced = await writeThenRead('lag-c', 'raw-lag', false, s3a, s3c, 30, seed + 1);
-      console.log(`lagging by 30 ms per batch: fenced B ${fenced.stale.length} stale reads in 100 iterations, unfenced C ${unfenced.stale.length} in 30`);
-      expect(unfenced.stale.length).toBeGreaterThan(0);
-    } finally {
-      for (const u of undo) u();
-    }
-  });
-});
-
-describe('bucket state across gateways (B lagging)', () => {
-  /** Runs `body` with B's projector held back, so a fence that is missing shows as a stale answer. */
-  async function withLaggingB(body: () => Promise<void>): Promise<void> {
-    const undo = lagProjector(b.strata.store, 30);
-    try {
-      await body();
-    } finally {
-      undo();
-    }
-  }
-  /** Waits until B has applied everything A has (before the part of a test that needs B current). */
-  const bCaughtUp = async (): Promise<void> => {
-    await b.strata.projector.waitApplied(a.strata.store.checkpoint());
-  };
-
-  it('GET through B of a key in a bucket just created through A is NoSuchKey, and NoSuchBucket once deleted', async () => {
-    await withLaggingB(async () => {
-      for (let i = 0; i < 5; i++) {
-        const name = `lag-created-${i}`;
-        await s3a.send(new CreateBucketCommand({ Bucket: name }));
-        await expect(s3b.send(new GetObjectCommand({ Bucket: name, Key: 'nothing' }))).rejects.toMatchObject({ name: 'NoSuchKey' });
-        await s3a.send(new PutObjectCommand({ Bucket: name, Key: 'k', Body: 'x' }));
-        await s3a.send(new DeleteObjectCommand({ Bucket: name, Key: 'k' }));
-        await s3a.send(new DeleteBucketCommand({ Bucket: name }));
-        await expect(s3b.send(new GetObjectCommand({ Bucket: name, Key: 'k' }))).rejects.toMatchObject({ name: 'NoSuchBucket' });
-      }
-    });
-  });
-
-  it('versioning enabled through A governs the next PUT, DELETE and GET through B (no null version overwritten)', async () => {
-    for (let i = 0; i < 3; i++) {
-      const name = `lag-versioning-${i}`;
-      await s3a.send(new CreateBucketCommand({ Bucket: name }));
-      await s3a.send(new PutObjectCommand({ Bucket: name, Key: 'put-me', Body: 'original' }));
-      await s3a.send(new PutObjectCommand({ Bucket: name, Key: 'delete-me', Body: 'original' }));
-      await bCaughtUp();
-      await withLaggingB(async () => {
-        await s3a.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
-        // GET: the pre-existing object is now the null version of a versioned bucket.
-        const got = await s3b.send(new GetObjectCommand({ Bucket: name, Key: 'put-me' }));
-        await got.Body?.transformToString();
-        expect(got.VersionId).toBe('null');
-      });
-      await withLaggingB(async () => {
-        await s3a.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
-        const put = await s3b.send(new PutObjectCommand({ Bucket: name, Key: 'put-me', Body: 'new' }));
-        expect(put.VersionId).toMatch(/^[0-9a-z]{29}$/);
-      });
-      await withLaggingB(async () => {
-        await s3a.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
-        const del = await s3b.send(new DeleteObjectCommand({ Bucket: name, Key: 'delete-me' }));
-        expect(del.DeleteMarker).toBe(true);
-      });
-      // Nothing was lost: both originals are still there as null versions.
-      for (const key of ['put-me', 'delete-me']) {
-        const r = await s3a.send(new GetObjectCommand({ Bucket: name, Key: key, VersionId: 'null' }));
-        expect(await r.Body?.transformToString()).toBe('original');
-      }
-    }
-  });
-
-  it('DeleteBucket through B right after the last object was deleted through A succeeds', async () => {
-    for (let i = 0; i < 3; i++) {
-      const name = `lag-emptied-${i}`;
-      await s3a.send(new CreateBucketCommand({ Bucket: name }));
-      await s3a.send(new PutObjectCommand({ Bucket: name, Key: 'k', Body: 'x' }));
-      await bCaughtUp();
-      await withLaggingB(async () => {
-        await s3a.send(new DeleteObjectCommand({ Bucket: name, Key: 'k' }));
-        const del = await s3b.send(new DeleteBucketCommand({ Bucket: name }));
-        expect(del.$metadata.httpStatusCode).toBe(204);
-      });
-    }
-  });
-
-  it('bucket reads through B (HeadBucket, ListBuckets, GetBucketVersioning) see bucket writes just made through A', async () => {
-    await withLaggingB(async () => {
-      for (let i = 0; i < 3; i++) {
-        const name = `lag-bucket-reads-${i}`;
-        await s3a.send(new CreateBucketCommand({ Bucket: name }));
-        expect((await s3b.send(new HeadBucketCommand({ Bucket: name }))).$metadata.httpStatusCode).toBe(200);
-        expect((await s3b.send(new ListBucketsCommand({}))).Buckets?.map((x) => x.Name)).toContain(name);
-        for (const status of ['Enabled', 'Suspended', 'Enabled'] as const) {
-          await s3a.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: status } }));
-          expect((await s3b.send(new GetBucketVersioningCommand({ Bucket: name }))).Status).toBe(status);
-        }
-        await s3a.send(new DeleteBucketCommand({ Bucket: name }));
-        await expect(s3b.send(new HeadBucketCommand({ Bucket: name }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
-      }
-    });
-  });
-
-  it('CopyObject through B of a source just overwritten through A copies the new bytes', async () => {
-    await s3a.send(new CreateBucketCommand({ Bucket: 'lag-copy' }));
-    await s3a.send(new PutObjectCommand({ Bucket: 'lag-copy', Key: 'src', Body: 'old' }));
-    await bCaughtUp();
-    await withLaggingB(async () => {
-      for (let i = 0; i < 3; i++) {
-        await s3a.send(new PutObjectCommand({ Bucket: 'lag-copy', Key: 'src', Body: `new ${i}` }));
-        await s3b.send(new CopyObjectCommand({ Bucket: 'lag-copy', Key: `dst-${i}`, CopySource: 'lag-copy/src' }));
-        const got = await s3a.send(new GetObjectCommand({ Bucket: 'lag-copy', Key: `dst-${i}` }));
-        expect(await got.Body?.transformToString()).toBe(`new ${i}`);
-      }
-    });
-  });
-
-  it('DeleteObjects through B in a bucket just created through A', async () => {
-    await withLaggingB(async () => {
-      await s3a.send(new CreateBucketCommand({ Bucket: 'lag-batch' }));
-      const r = await s3b.send(new DeleteObjectsCommand({ Bucket: 'lag-batch', Delete: { Objects: [{ Key: 'a' }, { Key: 'b' }] } }));
-      expect(r.Errors).toBeUndefined();
-      expect(r.Deleted?.map((d) => d.Key).sort()).toEqual(['a', 'b']);
-    });
   });
 });

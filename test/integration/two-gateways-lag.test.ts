@@ -1,0 +1,176 @@
+/**
+ * Two gateways on one log with B's projector held back (test/support/lag.ts), so that any read or
+ * decision missing its fence answers from a stale model and shows: B must still give zero stale
+ * reads, while C (lagging alike, no read fence) visibly does not; and bucket state (existence,
+ * versioning, emptiness) written through A must govern B's very next read or write.
+ */
+import {
+  CopyObjectCommand,
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  ListBucketsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testSeed } from '../support/prng.ts';
+import { lagProjector } from '../support/lag.ts';
+import { startGateways, writeThenRead, type Gateways } from '../support/two-gateways.ts';
+import type { TestStrata } from '../support/strata.ts';
+
+let g: Gateways;
+let a: TestStrata;
+let b: TestStrata;
+let c: TestStrata;
+let s3a: S3Client;
+let s3b: S3Client;
+let s3c: S3Client;
+
+beforeAll(async () => {
+  g = await startGateways();
+  ({ a, b, c, s3a, s3b, s3c } = g);
+});
+
+afterAll(async () => {
+  await g?.stop();
+});
+
+describe('with lagging projectors', () => {
+  it('the fence still gives B zero stale reads, while the unfenced C, lagging alike, serves stale ones', async () => {
+    const seed = testSeed('two gateways, lagging projectors');
+    await s3a.send(new CreateBucketCommand({ Bucket: 'raw-lag' }));
+    const undo = [lagProjector(b.strata.store, 30), lagProjector(c.strata.store, 30)];
+    try {
+      const fenced = await writeThenRead('lag-b', 'raw-lag', false, s3a, s3b, 100, seed);
+      expect(fenced.stale.slice(0, 10)).toEqual([]);
+      // The same check through C: proves it does see stale reads when the fence is off.
+      const unfenced = await writeThenRead('lag-c', 'raw-lag', false, s3a, s3c, 30, seed + 1);
+      console.log(`lagging by 30 ms per batch: fenced B ${fenced.stale.length} stale reads in 100 iterations, unfenced C ${unfenced.stale.length} in 30`);
+      expect(unfenced.stale.length).toBeGreaterThan(0);
+    } finally {
+      for (const u of undo) u();
+    }
+  });
+});
+
+describe('bucket state across gateways (B lagging)', () => {
+  /** Runs `body` with B's projector held back, so a fence that is missing shows as a stale answer. */
+  async function withLaggingB(body: () => Promise<void>): Promise<void> {
+    const undo = lagProjector(b.strata.store, 30);
+    try {
+      await body();
+    } finally {
+      undo();
+    }
+  }
+  /** Waits until B has applied everything A has (before the part of a test that needs B current). */
+  const bCaughtUp = async (): Promise<void> => {
+    await b.strata.projector.waitApplied(a.strata.store.checkpoint());
+  };
+
+  it('GET through B of a key in a bucket just created through A is NoSuchKey, and NoSuchBucket once deleted', async () => {
+    await withLaggingB(async () => {
+      for (let i = 0; i < 5; i++) {
+        const name = `lag-created-${i}`;
+        await s3a.send(new CreateBucketCommand({ Bucket: name }));
+        await expect(s3b.send(new GetObjectCommand({ Bucket: name, Key: 'nothing' }))).rejects.toMatchObject({ name: 'NoSuchKey' });
+        await s3a.send(new PutObjectCommand({ Bucket: name, Key: 'k', Body: 'x' }));
+        await s3a.send(new DeleteObjectCommand({ Bucket: name, Key: 'k' }));
+        await s3a.send(new DeleteBucketCommand({ Bucket: name }));
+        await expect(s3b.send(new GetObjectCommand({ Bucket: name, Key: 'k' }))).rejects.toMatchObject({ name: 'NoSuchBucket' });
+      }
+    });
+  });
+
+  it('versioning enabled through A governs the next PUT, DELETE and GET through B (no null version overwritten)', async () => {
+    for (let i = 0; i < 3; i++) {
+      const name = `lag-versioning-${i}`;
+      await s3a.send(new CreateBucketCommand({ Bucket: name }));
+      await s3a.send(new PutObjectCommand({ Bucket: name, Key: 'put-me', Body: 'original' }));
+      await s3a.send(new PutObjectCommand({ Bucket: name, Key: 'delete-me', Body: 'original' }));
+      await bCaughtUp();
+      await withLaggingB(async () => {
+        await s3a.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
+        // GET: the pre-existing object is now the null version of a versioned bucket.
+        const got = await s3b.send(new GetObjectCommand({ Bucket: name, Key: 'put-me' }));
+        await got.Body?.transformToString();
+        expect(got.VersionId).toBe('null');
+      });
+      await withLaggingB(async () => {
+        await s3a.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
+        const put = await s3b.send(new PutObjectCommand({ Bucket: name, Key: 'put-me', Body: 'new' }));
+        expect(put.VersionId).toMatch(/^[0-9a-z]{29}$/);
+      });
+      await withLaggingB(async () => {
+        await s3a.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
+        const del = await s3b.send(new DeleteObjectCommand({ Bucket: name, Key: 'delete-me' }));
+        expect(del.DeleteMarker).toBe(true);
+      });
+      // Nothing was lost: both originals are still there as null versions.
+      for (const key of ['put-me', 'delete-me']) {
+        const r = await s3a.send(new GetObjectCommand({ Bucket: name, Key: key, VersionId: 'null' }));
+        expect(await r.Body?.transformToString()).toBe('original');
+      }
+    }
+  });
+
+  it('DeleteBucket through B right after the last object was deleted through A succeeds', async () => {
+    for (let i = 0; i < 3; i++) {
+      const name = `lag-emptied-${i}`;
+      await s3a.send(new CreateBucketCommand({ Bucket: name }));
+      await s3a.send(new PutObjectCommand({ Bucket: name, Key: 'k', Body: 'x' }));
+      await bCaughtUp();
+      await withLaggingB(async () => {
+        await s3a.send(new DeleteObjectCommand({ Bucket: name, Key: 'k' }));
+        const del = await s3b.send(new DeleteBucketCommand({ Bucket: name }));
+        expect(del.$metadata.httpStatusCode).toBe(204);
+      });
+    }
+  });
+
+  it('bucket reads through B (HeadBucket, ListBuckets, GetBucketVersioning) see bucket writes just made through A', async () => {
+    await withLaggingB(async () => {
+      for (let i = 0; i < 3; i++) {
+        const name = `lag-bucket-reads-${i}`;
+        await s3a.send(new CreateBucketCommand({ Bucket: name }));
+        expect((await s3b.send(new HeadBucketCommand({ Bucket: name }))).$metadata.httpStatusCode).toBe(200);
+        expect((await s3b.send(new ListBucketsCommand({}))).Buckets?.map((x) => x.Name)).toContain(name);
+        for (const status of ['Enabled', 'Suspended', 'Enabled'] as const) {
+          await s3a.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: status } }));
+          expect((await s3b.send(new GetBucketVersioningCommand({ Bucket: name }))).Status).toBe(status);
+        }
+        await s3a.send(new DeleteBucketCommand({ Bucket: name }));
+        await expect(s3b.send(new HeadBucketCommand({ Bucket: name }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } });
+      }
+    });
+  });
+
+  it('CopyObject through B of a source just overwritten through A copies the new bytes', async () => {
+    await s3a.send(new CreateBucketCommand({ Bucket: 'lag-copy' }));
+    await s3a.send(new PutObjectCommand({ Bucket: 'lag-copy', Key: 'src', Body: 'old' }));
+    await bCaughtUp();
+    await withLaggingB(async () => {
+      for (let i = 0; i < 3; i++) {
+        await s3a.send(new PutObjectCommand({ Bucket: 'lag-copy', Key: 'src', Body: `new ${i}` }));
+        await s3b.send(new CopyObjectCommand({ Bucket: 'lag-copy', Key: `dst-${i}`, CopySource: 'lag-copy/src' }));
+        const got = await s3a.send(new GetObjectCommand({ Bucket: 'lag-copy', Key: `dst-${i}` }));
+        expect(await got.Body?.transformToString()).toBe(`new ${i}`);
+      }
+    });
+  });
+
+  it('DeleteObjects through B in a bucket just created through A', async () => {
+    await withLaggingB(async () => {
+      await s3a.send(new CreateBucketCommand({ Bucket: 'lag-batch' }));
+      const r = await s3b.send(new DeleteObjectsCommand({ Bucket: 'lag-batch', Delete: { Objects: [{ Key: 'a' }, { Key: 'b' }] } }));
+      expect(r.Errors).toBeUndefined();
+      expect(r.Deleted?.map((d) => d.Key).sort()).toEqual(['a', 'b']);
+    });
+  });
+});
