@@ -17,6 +17,7 @@ import { assert } from './assert.ts';
 import type { ChecksumAlgorithm } from './checksums.ts';
 import type { DigestOpen, DigestReply, DigestRequest, SharedRange } from './digest-protocol.ts';
 import { limits } from './limits.ts';
+import { ReadBufferPool } from './read-buffers.ts';
 import { SharedBufferPool } from './shared-buffers.ts';
 
 export interface BodyDigests {
@@ -90,13 +91,17 @@ class Slot {
 }
 
 export class DigestPool {
+  /** Shard buffers of PUT bodies. */
   readonly buffers: SharedBufferPool;
+  /** Buffers for storage reads, whose crc32 the workers check in place. */
+  readonly readBuffers: ReadBufferPool;
   private readonly slots: Slot[] = [];
   private nextId = 1;
   private stopped = false;
 
   private constructor(workers: number, bufferBytesMax: number) {
     this.buffers = new SharedBufferPool(bufferBytesMax, limits.shardBytesMax);
+    this.readBuffers = new ReadBufferPool(limits.readBufferPoolBytesMax, limits.shardBytesMax + 4096);
     for (let i = 0; i < workers; i++) this.slots.push(this.spawn());
   }
 
@@ -134,6 +139,11 @@ export class DigestPool {
     const r = await this.leastWaiting().ask({ t: 'crc', id: this.nextId++, bytes: shared(data) });
     assert(r.crc32 !== undefined, 'crc answer without a crc32');
     return r.crc32;
+  }
+
+  /** A reused shared buffer for a storage read, or undefined when none is free (read-buffers.ts). */
+  lendReadBuffer(bytes: number): Buffer | undefined {
+    return this.stopped ? undefined : this.readBuffers.tryLend(bytes);
   }
 
   /**

@@ -18,6 +18,8 @@ export const limits = {
   digestWorkersMax: 4,
   /** Shared shard buffers (SharedArrayBuffer-backed, read by the digest workers without a copy), in bytes. */
   digestBufferPoolBytesMax: 64 * 1024 * 1024,
+  /** Reused storage read buffers (lib/read-buffers.ts), in bytes; reads beyond allocate as before. */
+  readBufferPoolBytesMax: 32 * 1024 * 1024,
   /** Bytes of a body gathered before they are handed to a digest worker (fewer, larger messages). */
   digestStepBytes: 512 * 1024,
   /** Bodies shorter than this are hashed on the event loop: a worker round trip costs more than it saves. */

@@ -11,8 +11,10 @@
  * is using it is closed when that read finishes.
  *
  * With a PayloadHasher, the payload crc32 of a large record (limits.digestOffloadBytesMin and up)
- * is computed off the event loop: the record is read into a buffer of its own, which is moved to
- * a worker thread and back (no copy). The checks and their order are the same either way.
+ * is computed off the event loop: the record is read into a reused shared buffer the worker reads
+ * in place (its last holder may give it back with lib/read-buffers.ts releaseReadBuffer), or,
+ * when none is free, into a buffer of its own that is moved to the worker and back (no copy).
+ * The checks and their order are the same either way.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -33,8 +35,13 @@ export type ReadPayloadResult =
   | { readonly kind: 'ok'; readonly payload: Buffer }
   | { readonly kind: 'corrupt'; readonly reason: string };
 
-/** crc32 off the event loop (lib/digest-pool.ts): `buffer` is moved away and comes back with the answer. */
+/** crc32 off the event loop (lib/digest-pool.ts). */
 export interface PayloadHasher {
+  /** A reused shared buffer to read into (lib/read-buffers.ts), or undefined when none is free. */
+  lendReadBuffer(bytes: number): Buffer | undefined;
+  /** crc32 of a view of a shared buffer, checked in place. */
+  crc32(data: Buffer): Promise<number>;
+  /** crc32 of bytes of `buffer`, which is moved away and comes back with the answer. */
   crc32Moved(buffer: ArrayBuffer, offset: number, length: number): Promise<{ crc32: number; buffer: ArrayBuffer }>;
 }
 
@@ -167,15 +174,24 @@ function headerMismatch(loc: RecordLocation, header: { shardId: Buffer; payloadB
  * crc32, then against the index), the payload's crc32 on a worker, compared here with the header's.
  */
 async function readOffloaded(fh: FileHandle, loc: RecordLocation, hasher: PayloadHasher): Promise<ReadPayloadResult> {
-  // Unpooled, so that the buffer owns its whole ArrayBuffer and can be moved.
-  const bytes = Buffer.allocUnsafeSlow(RECORD_HEADER_BYTES + loc.payloadBytes);
+  const recordBytes = RECORD_HEADER_BYTES + loc.payloadBytes;
+  // A lent shared buffer is checked in place; otherwise an unpooled one (owning its whole
+  // ArrayBuffer) is moved to the worker and back.
+  const lent = hasher.lendReadBuffer(recordBytes);
+  const bytes = lent ?? Buffer.allocUnsafeSlow(recordBytes);
   const got = await readFully(fh, bytes, loc.offset);
   const head = decodeRecordHeader(bytes.subarray(0, got), got);
   if (head.kind !== 'ok') return { kind: 'corrupt', reason: head.reason };
   const mismatch = headerMismatch(loc, head.header);
   if (mismatch !== undefined) return { kind: 'corrupt', reason: mismatch };
-  assert(bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length, 'an unpooled read buffer');
-  const { crc32: payloadCrc32, buffer } = await hasher.crc32Moved(bytes.buffer, RECORD_HEADER_BYTES, loc.payloadBytes);
+  if (lent !== undefined) {
+    const payload = lent.subarray(RECORD_HEADER_BYTES, recordBytes);
+    if ((await hasher.crc32(payload)) !== head.header.payloadCrc32) return { kind: 'corrupt', reason: 'bad payload crc' };
+    return { kind: 'ok', payload };
+  }
+  const own = bytes.buffer;
+  assert(own instanceof ArrayBuffer && bytes.byteOffset === 0 && own.byteLength === bytes.length, 'an unpooled read buffer');
+  const { crc32: payloadCrc32, buffer } = await hasher.crc32Moved(own, RECORD_HEADER_BYTES, loc.payloadBytes);
   if (payloadCrc32 !== head.header.payloadCrc32) return { kind: 'corrupt', reason: 'bad payload crc' };
   return { kind: 'ok', payload: Buffer.from(buffer, RECORD_HEADER_BYTES, loc.payloadBytes) };
 }

@@ -14,6 +14,7 @@ import type { ShardPlacement, ShardStoreLike } from '../../src/gateway/types.ts'
 import { checksumOf } from '../../src/lib/checksums.ts';
 import { DigestPool } from '../../src/lib/digest-pool.ts';
 import { newShardId } from '../../src/lib/ids.ts';
+import { ReadBufferPool, releaseReadBuffer } from '../../src/lib/read-buffers.ts';
 import { SharedBufferPool } from '../../src/lib/shared-buffers.ts';
 import { ShardCorruptError } from '../../src/storage/errors.ts';
 import { StorageNode } from '../../src/storage/node.ts';
@@ -57,6 +58,27 @@ describe('SharedBufferPool', () => {
     pool.release(cb);
     pool.release(db);
     pool.close();
+  });
+});
+
+describe('ReadBufferPool', () => {
+  it('lends shared buffers up to its limit, reuses one given back, and ignores a second or foreign release', () => {
+    const kib = 1024;
+    const pool = new ReadBufferPool(256 * kib, 200 * kib);
+    const a = pool.tryLend(100 * kib + 48); // class 128 KiB
+    const b = pool.tryLend(128 * kib);
+    expect(a?.length).toBe(100 * kib + 48);
+    expect(a?.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(pool.tryLend(64 * kib)).toBeUndefined(); // at the limit: the caller allocates
+    expect(pool.tryLend(300 * kib)).toBeUndefined(); // larger than any pooled buffer
+    if (!a || !b) throw new Error('lend failed');
+    releaseReadBuffer(a.subarray(5, 10)); // any view of it
+    releaseReadBuffer(a);
+    releaseReadBuffer(Buffer.alloc(10));
+    const c = pool.tryLend(90 * kib);
+    expect(c?.buffer).toBe(a.buffer);
+    expect(pool.tryLend(1)).toBeUndefined();
+    expect(pool.stats()).toEqual({ allocatedBytes: 256 * kib, freeBuffers: 0 });
   });
 });
 

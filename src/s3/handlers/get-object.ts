@@ -11,6 +11,7 @@ import { selectPart } from '../part-number.ts';
 import { admitLargeGet } from '../large-gets.ts';
 import { limits } from '../../lib/limits.ts';
 import { checksumHeaderName, parseChecksumAlgorithm } from '../../lib/checksums.ts';
+import { releaseReadBuffer } from '../../lib/read-buffers.ts';
 import type { ObjectRecord } from '../../model/records.ts';
 
 function lookup(ctx: RequestContext): { rec: ObjectRecord; headers: Record<string, string> } {
@@ -73,8 +74,12 @@ async function serve(ctx: RequestContext, withBody: boolean): Promise<void> {
   const release = end - start + 1 > limits.shardBytesMax ? await admitLargeGet() : undefined;
   try {
     for await (const chunk of ctx.engine.readRange(rec, start, end)) {
-      if (closed) return;
-      if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      if (closed) {
+        releaseReadBuffer(chunk);
+        return;
+      }
+      // A reused read buffer goes back to its pool once the socket has taken the bytes.
+      if (!res.write(chunk, () => releaseReadBuffer(chunk))) await Promise.race([once(res, 'drain'), once(res, 'close')]);
     }
   } finally {
     release?.();
