@@ -36,8 +36,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   s3?.destroy();
+  const t0 = Date.now();
   await h?.stop();
-});
+  console.log(`[10k] stop took ${Date.now() - t0} ms`);
+}, 180_000);
 
 describe('10,000 parts', () => {
   it('completes an upload of 10,000 part copies and reads it by part and by range', async () => {
