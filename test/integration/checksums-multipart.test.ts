@@ -16,6 +16,7 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checksumOf, type ChecksumAlgorithm as Alg } from '../../src/lib/checksums.ts';
 import { createRng, randomBuffer, testSeed } from '../support/prng.ts';
@@ -105,6 +106,19 @@ describe('multipart checksums', () => {
       expect((await get.Body?.transformToByteArray())?.length).toBe(Buffer.concat(ps).length);
     });
   }
+
+  it('takes a streamed part whose checksum arrives as an aws-chunked trailer', async () => {
+    const body = randomBuffer(rng, 3 * MiB + 7);
+    const c = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'mp/trailer', ChecksumAlgorithm: 'CRC32C' }));
+    const r = await s3.send(
+      new UploadPartCommand({ Bucket: bucket, Key: 'mp/trailer', UploadId: c.UploadId ?? '', PartNumber: 1, Body: Readable.from([body]), ContentLength: body.length, ChecksumAlgorithm: 'CRC32C' }),
+    );
+    expect(r.ChecksumCRC32C).toBe(b64('CRC32C', body));
+    const done = await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'mp/trailer', UploadId: c.UploadId ?? '', MultipartUpload: { Parts: [{ PartNumber: 1, ETag: r.ETag ?? '', ChecksumCRC32C: r.ChecksumCRC32C ?? '' }] } }),
+    );
+    expect(done.ChecksumCRC32C).toBe(`${b64('CRC32C', checksumOf('CRC32C', body))}-1`);
+  });
 
   it('verifies a full-object checksum the client sends with the completion', async () => {
     const ps = [randomBuffer(rng, 5 * MiB), randomBuffer(rng, 1000)];
