@@ -182,6 +182,9 @@ export class MultipartEngine {
     const built = this.manifest(found.value, input);
     if (!built.ok) return built;
     const object = built.value;
+    // The bucket's versioning decides the version id: catch up with its subject first, or a
+    // versioning change made through another gateway would be missed (the null version replaced).
+    await fence(this.d, bucketSubject(input.bucket));
     const bucket = this.d.store.bucket(input.bucket);
     if (!bucket) return fail('NoSuchBucket');
     const versionId = this.versionIdFor(bucket);
