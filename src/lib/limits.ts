@@ -33,7 +33,7 @@ export const limits = {
   /** Highest part number, and so most parts in one multipart upload (S3's limit). */
   multipartPartsMax: 10_000,
   /** GET bodies larger than one shard streaming at once per gateway (src/s3/large-gets.ts). */
-  largeGetBodiesInFlightMax: 4,
+  largeGetBodiesInFlightMax: 2,
   /** Smallest part of a multipart upload, except the last (S3's limit). */
   multipartPartBytesMin: 5 * 1024 * 1024,
   /** Largest object a multipart upload can complete (S3's limit, 5 TiB). */
