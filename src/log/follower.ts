@@ -39,6 +39,8 @@ export class LogFollower {
   private failure: Error | undefined;
   private draining: Promise<void> = Promise.resolve();
   private drainRunning = false;
+  /** Set by stop(): buffered messages are left for the next start (the checkpoint is the truth). */
+  private stopping = false;
   private pending: { events: LoggedEvent[]; last: JsMsg | undefined; lastSeq: number } = { events: [], last: undefined, lastSeq: 0 };
 
   constructor(
@@ -99,6 +101,9 @@ export class LogFollower {
     if (!this.messages) return;
     const m = this.messages;
     this.messages = undefined;
+    // Stop after the batch being committed: what was pulled but not applied is delivered again
+    // from the checkpoint on the next start, so stopping never waits for a backlog.
+    this.stopping = true;
     await m.close();
     await this.running;
     await this.draining;
@@ -108,6 +113,7 @@ export class LogFollower {
   private async run(messages: ConsumerMessages): Promise<void> {
     try {
       for await (const m of messages) {
+        if (this.stopping) break;
         const decoded = decodeEvent(m.data);
         if (decoded.ok) this.pending.events.push({ ...decoded.event, seq: m.seq });
         this.pending.last = m;
@@ -131,7 +137,7 @@ export class LogFollower {
   }
 
   private async drain(): Promise<void> {
-    while (this.pending.last) {
+    while (this.pending.last && !this.stopping) {
       const batch = this.pending;
       this.pending = { events: [], last: undefined, lastSeq: 0 };
       try {
