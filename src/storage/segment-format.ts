@@ -243,7 +243,7 @@ export interface SealEntry {
 }
 
 export const SEAL_ENTRY_BYTES = 40;
-const SEAL_FIXED_BYTES = 16;
+export const SEAL_FIXED_BYTES = 16;
 const SEAL_MAGIC = 'SEAL';
 
 /** Most entries one seal record can hold. */

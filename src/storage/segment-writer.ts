@@ -38,6 +38,8 @@ import {
   RECORD_HEADER_BYTES,
   RecordType,
   SEAL_ENTRIES_MAX,
+  SEAL_ENTRY_BYTES,
+  SEAL_FIXED_BYTES,
   SEGMENT_HEADER_BYTES,
   SHARD_ID_BYTES,
   encodeRecordHeader,
@@ -240,6 +242,12 @@ export class SegmentWriter {
     return run;
   }
 
+  /** Bytes of the seal record if `more` shard records are added to the active segment. */
+  private sealReserve(more: number): number {
+    if (this.sealEntries === undefined || this.sealEntries.length + more > SEAL_ENTRIES_MAX) return 0;
+    return RECORD_HEADER_BYTES + SEAL_FIXED_BYTES + SEAL_ENTRY_BYTES * (this.sealEntries.length + more);
+  }
+
   /** Writes queued records in batches until the queue is empty (runs inside the write chain). */
   private async drainRecords(): Promise<void> {
     this.drainScheduled = false;
@@ -298,7 +306,9 @@ export class SegmentWriter {
       const first = batch[i];
       assert(first !== undefined);
       const firstBytes = RECORD_HEADER_BYTES + first.header.payloadBytes;
-      if (this.active.size > SEGMENT_HEADER_BYTES && this.active.size + firstBytes > this.opts.segmentBytesMax) await this.roll();
+      // Room is kept for the seal record, so a sealed segment stays within segmentBytesMax (a
+      // record larger than that still gets a segment of its own).
+      if (this.active.size > SEGMENT_HEADER_BYTES && this.active.size + firstBytes + this.sealReserve(1) > this.opts.segmentBytesMax) await this.roll();
       const segment = this.active;
       const buffers: Buffer[] = [];
       const placed: { q: QueuedRecord; offset: number }[] = [];
@@ -307,7 +317,7 @@ export class SegmentWriter {
         const q = batch[i];
         assert(q !== undefined);
         const recordBytes = RECORD_HEADER_BYTES + q.header.payloadBytes;
-        if (placed.length > 0 && end + recordBytes > this.opts.segmentBytesMax) break;
+        if (placed.length > 0 && end + recordBytes + this.sealReserve(placed.length + 1) > this.opts.segmentBytesMax) break;
         placed.push({ q, offset: end });
         buffers.push(q.encoded, ...q.payload);
         end += recordBytes;

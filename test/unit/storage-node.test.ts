@@ -268,7 +268,7 @@ describe('StorageNode', () => {
     const rng = createRng(testSeed('storage-node sealed damage'));
     const dataDir = await tempDir();
     const { node } = await openNode(dataDir, { segmentBytesMax: 50_000 });
-    const shards = await writeShards(node, rng, 30, 8_000);
+    const shards = await writeShards(node, rng, 45, 8_000);
     await closeNode(node);
     const files = await segmentFiles(dataDir);
     expect(files.length).toBeGreaterThan(2);
