@@ -2,7 +2,7 @@
  * Values stored in the LMDB read models. Each carries a format version `v` (STYLE.md) so a
  * reader can tell an old record from a new one; a projector whose version changes is rebuilt.
  */
-import type { ChecksumValue, ObjectPart, ShardRef } from '../events/types.ts';
+import type { ObjectVersionPutBody } from '../events/types.ts';
 
 /** S3 bucket versioning states; a bucket never goes back to Unversioned. */
 export type VersioningState = 'Unversioned' | 'Enabled' | 'Suspended';
@@ -18,26 +18,14 @@ export interface BucketRecord {
   readonly seq: number;
 }
 
-export interface ObjectRecord {
+/**
+ * A version's record: the ObjectVersionPut body as committed (one definition of the fields, in
+ * src/events/types.ts), plus what the log decided around it.
+ */
+export interface ObjectRecord extends Omit<ObjectVersionPutBody, 'type'> {
   readonly v: 1;
   readonly versionId: string;
-  readonly size: number;
-  /** Hex MD5 (or multipart ETag) without quotes. */
-  readonly etag: string;
   readonly lastModifiedMs: number;
-  readonly contentType: string;
-  readonly contentEncoding: string;
-  readonly contentDisposition: string;
-  readonly contentLanguage: string;
-  readonly cacheControl: string;
-  readonly expires: string;
-  readonly userMetadata: Readonly<Record<string, string>>;
-  readonly shards: readonly ShardRef[];
-  readonly inlineData: Uint8Array | undefined;
-  readonly checksums: readonly ChecksumValue[];
-  readonly storageClass: string;
-  /** Parts of a multipart object, in part-number order; empty otherwise. */
-  readonly parts: readonly ObjectPart[];
   readonly owner: string;
   /** Stream sequence of the event that made this version. */
   readonly seq: number;

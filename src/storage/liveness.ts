@@ -97,19 +97,12 @@ export class ShardLiveness implements LivenessView {
   }
 
   /**
-   * Whether an op's records own their shards. With a versioned model, versions (and upload parts)
-   * own them and `put-object`/`del-object` only maintain the derived latest-version index, which
-   * repeats a version's shards; counting both would count a version twice. Without versions, the
-   * latest-object records are the owners.
+   * Whether an op's records own their shards: versions and upload parts do; `put-object` and
+   * `del-object` only maintain the derived latest-version index, which repeats a version's shards
+   * (counting both would count a version twice).
    */
   private holdsShards(op: ModelOp): boolean {
-    if (op.kind === 'put-bucket' || op.kind === 'del-bucket') return false;
-    if (op.kind === 'put-object' || op.kind === 'del-object') return !this.versioned;
-    return true;
-  }
-
-  private get versioned(): boolean {
-    return typeof (this.store as unknown as { latestVersion?: unknown }).latestVersion === 'function';
+    return op.kind !== 'put-bucket' && op.kind !== 'del-bucket' && op.kind !== 'put-object' && op.kind !== 'del-object';
   }
 
   private adjust(shard: ShardRef, delta: 1 | -1, timeMs: number): void {
