@@ -8,8 +8,20 @@ import type { HttpOp } from '../types.ts';
 import { describeFailure, type BenchClient } from './http-client.ts';
 import type { Operation } from './load.ts';
 
-export const objectSizesBytes: readonly number[] = [4 * 1024, 1024 * 1024];
-export const concurrencies: readonly number[] = [1, 16];
+/**
+ * The cell matrix. STRATA_BENCH_SIZES (bytes, comma-separated) and STRATA_BENCH_CONCURRENCY
+ * narrow it for profiling one cell (`--profile`); a full run uses the defaults.
+ */
+export const objectSizesBytes: readonly number[] = listFromEnv('STRATA_BENCH_SIZES') ?? [4 * 1024, 1024 * 1024];
+export const concurrencies: readonly number[] = listFromEnv('STRATA_BENCH_CONCURRENCY') ?? [1, 16];
+
+function listFromEnv(name: string): number[] | undefined {
+  const text = process.env[name];
+  if (text === undefined || text === '') return undefined;
+  const values = text.split(',').map(Number);
+  if (values.some((v) => !Number.isSafeInteger(v) || v <= 0)) throw new Error(`${name}: expected positive integers, got ${text}`);
+  return values;
+}
 export const objectOps: readonly HttpOp[] = ['PUT', 'GET'];
 
 /** Count bound of a cell: enough that the time bound decides on a healthy server. */
