@@ -30,7 +30,7 @@
  */
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { assert } from '../lib/assert.ts';
-import { SHARD_ID_BYTES } from './segment-format.ts';
+import { SHARD_ID_BYTES, writeU64LE } from './segment-format.ts';
 
 export const INDEX_FORMAT_VERSION = 1;
 const ENTRY_BYTES = 40;
@@ -63,9 +63,9 @@ export function encodeIndexEntry(entry: IndexEntry): Buffer {
   const buf = Buffer.alloc(ENTRY_BYTES);
   buf.writeUInt8(INDEX_FORMAT_VERSION, 0);
   buf.writeUInt32LE(entry.payloadBytes, 4);
-  buf.writeBigUInt64LE(BigInt(entry.segmentId), 8);
-  buf.writeBigUInt64LE(BigInt(entry.offset), 16);
-  buf.writeBigUInt64LE(BigInt(entry.writtenAtMs), 24);
+  writeU64LE(buf, entry.segmentId, 8);
+  writeU64LE(buf, entry.offset, 16);
+  writeU64LE(buf, entry.writtenAtMs, 24);
   buf.writeUInt32LE(entry.payloadCrc32, 32);
   return buf;
 }
