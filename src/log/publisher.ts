@@ -13,6 +13,7 @@ import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamClient, t
 import { encodeEvent } from '../events/codec.ts';
 import { streamName } from '../events/subjects.ts';
 import type { StrataEvent } from '../events/types.ts';
+import { UnavailableError } from '../lib/retryable.ts';
 import { limits } from '../lib/limits.ts';
 
 export type PublishResult =
@@ -56,7 +57,8 @@ export class EventLog {
         lastErr = err;
       }
     }
-    throw lastErr instanceof Error ? lastErr : new Error(String(lastErr));
+    // Whether the event landed is unknown: the client may retry (a retried PUT is another write).
+    throw new UnavailableError(`the event log did not acknowledge ${event.eventId} after ${limits.publishAttemptsMax} attempts`, { cause: lastErr });
   }
 
   /** Sequence of the last event on a subject, 0 when there is none. */

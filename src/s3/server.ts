@@ -9,6 +9,7 @@ import type { Engine } from '../gateway/engine.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newRequestId } from '../lib/ids.ts';
 import { limits } from '../lib/limits.ts';
+import { retryableKindOf } from '../lib/retryable.ts';
 import type { GatewayConfig, RequestContext } from './context.ts';
 import { S3Error, s3Error } from './errors.ts';
 import { handlers } from './handlers/index.ts';
@@ -117,6 +118,18 @@ function decodeBody(req: IncomingMessage, auth: Extract<AuthResult, { ok: true }
   return { stream: pass, trailers: () => new Map() };
 }
 
+/**
+ * A storage node that is down, closing or overloaded is a condition to retry, not a server bug:
+ * 503 SlowDown / ServiceUnavailable (which SDKs retry with backoff), as AWS answers when it sheds
+ * load. Anything else unknown stays InternalError.
+ */
+function unavailable(err: unknown): S3Error | undefined {
+  const kind = retryableKindOf(err);
+  if (kind === 'overloaded') return s3Error('SlowDown');
+  if (kind === 'unavailable') return s3Error('ServiceUnavailable');
+  return undefined;
+}
+
 function sendError(deps: S3ServerDeps, req: IncomingMessage, res: ServerResponse, requestId: string, resource: string, err: unknown, bodyNeverSent: boolean): void {
   if (clientWentAway(req, err)) {
     // The client closed the connection mid-request: nobody is left to answer, and nothing was
@@ -128,7 +141,7 @@ function sendError(deps: S3ServerDeps, req: IncomingMessage, res: ServerResponse
   if (err instanceof S3Error) {
     e = err;
   } else {
-    e = s3Error('InternalError');
+    e = unavailable(err) ?? s3Error('InternalError');
     deps.log(`request ${requestId} ${req.method ?? ''} ${req.url ?? ''} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   }
   if (res.headersSent) {

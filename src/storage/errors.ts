@@ -4,6 +4,8 @@
  * promises, surfaces the same outcomes, locally and over NATS alike.
  */
 
+import { retryableMark, type Retryable, type RetryableKind } from '../lib/retryable.ts';
+
 export type StorageErrorCode =
   | 'not-found'
   | 'corrupt'
@@ -59,22 +61,25 @@ export class ShardTooLargeError extends StorageError {
 }
 
 /** A node is unreachable (no responder, timeout, connection closed): the caller may try another. */
-export class NodeUnavailableError extends StorageError {
+export class NodeUnavailableError extends StorageError implements Retryable {
   override name = 'NodeUnavailableError';
+  readonly [retryableMark]: RetryableKind = 'unavailable';
   constructor(nodeId: string, options?: ErrorOptions) {
     super('unavailable', `storage node ${nodeId} unavailable`, options);
   }
 }
 
-export class NodeOverloadedError extends StorageError {
+export class NodeOverloadedError extends StorageError implements Retryable {
   override name = 'NodeOverloadedError';
+  readonly [retryableMark]: RetryableKind = 'overloaded';
   constructor(nodeId: string) {
     super('overloaded', `storage node ${nodeId} is overloaded`);
   }
 }
 
-export class NodeClosedError extends StorageError {
+export class NodeClosedError extends StorageError implements Retryable {
   override name = 'NodeClosedError';
+  readonly [retryableMark]: RetryableKind = 'unavailable';
   constructor(nodeId: string) {
     super('closed', `storage node ${nodeId} is closed`);
   }
