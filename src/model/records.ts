@@ -42,10 +42,11 @@ export interface VersionRecord extends ObjectRecord {
 /**
  * What a listing needs of a key's latest version, and no more: the `objects` database holds one
  * per key (GET reads the full record from `versions`). Kept small so projecting and scanning
- * millions of keys stays cheap.
+ * millions of keys stays cheap; stored in a binary layout (listing-entry-codec.ts), not msgpack.
  */
 export interface ListingEntry {
-  readonly v: 1;
+  /** The value's format (listing-entry-codec.ts): 2, a fixed binary layout. */
+  readonly v: 2;
   readonly versionId: string;
   readonly seq: number;
   readonly size: number;
@@ -58,7 +59,7 @@ export interface ListingEntry {
 
 export function listingEntryOf(r: ObjectRecord): ListingEntry {
   return {
-    v: 1,
+    v: 2,
     versionId: r.versionId,
     seq: r.seq,
     size: r.size,

@@ -16,6 +16,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { assert } from '../lib/assert.ts';
 import type { LoggedEvent } from '../events/types.ts';
 import { bucketPrefixBytes, keySuccessor, objectKeyBytes, partKeyBytes, prefixSuccessor, uploadKeyBytes, versionIdKeyBytes, versionKeyBytes, versionRangeOfKey } from './keys.ts';
+import { listingEntryEncoder } from './listing-entry-codec.ts';
 import { evolve, type ModelOp, type ModelView, type Outcome } from './evolve.ts';
 import type { BucketRecord, ListingEntry, ObjectRecord, VersionRecord } from './records.ts';
 import type { PartRecord, UploadRecord } from './uploads.ts';
@@ -29,7 +30,7 @@ import type { PartRecord, UploadRecord } from './uploads.ts';
 export const projections = {
   buckets: { version: 2, dbs: ['buckets'] },
   versions: { version: 1, dbs: ['versions', 'versionIds'] },
-  listing: { version: 2, dbs: ['objects'] },
+  listing: { version: 3, dbs: ['objects'] },
   uploads: { version: 1, dbs: ['uploads', 'parts'] },
   lifecycle: { version: 1, dbs: [] as string[] },
 } as const satisfies Record<string, { version: number; dbs: readonly string[] }>;
@@ -76,7 +77,9 @@ export class ReadModelStore implements ModelView {
     const root = open({ path, maxDbs: 16, mapSize: 64 * 1024 * 1024 * 1024 });
     const meta = root.openDB<unknown, string>({ name: 'meta' });
     const buckets = root.openDB<BucketRecord, string>({ name: 'buckets' });
-    const objects = root.openDB<ListingEntry, Buffer>({ name: 'objects', keyEncoding: 'binary' });
+    // A custom encoder is honoured by lmdb-js though its typings do not name it for openDB.
+    const objectsOptions = { name: 'objects', keyEncoding: 'binary' as const, encoder: listingEntryEncoder };
+    const objects = root.openDB<ListingEntry, Buffer>(objectsOptions);
     const versions = root.openDB<VersionRecord, Buffer>({ name: 'versions', keyEncoding: 'binary' });
     const versionIds = root.openDB<number, Buffer>({ name: 'versionIds', keyEncoding: 'binary' });
     const uploads = root.openDB<UploadRecord, Buffer>({ name: 'uploads', keyEncoding: 'binary' });

@@ -26,8 +26,17 @@ export function formatHttpDate(ms: number): string {
 
 /** ISO 8601 with milliseconds, cut to the second: `2009-10-12T17:50:30.000Z` (XML bodies). */
 export function formatIsoTimestamp(ms: number): string {
-  return validDate(wholeSecondsMs(ms)).toISOString();
+  // Listings write thousands of these a page, mostly of a few distinct seconds: the last one is
+  // kept (same input, same text).
+  const seconds = wholeSecondsMs(ms);
+  if (seconds !== lastIsoSecondsMs) {
+    lastIso = validDate(seconds).toISOString();
+    lastIsoSecondsMs = seconds;
+  }
+  return lastIso;
 }
+let lastIsoSecondsMs = Number.NaN;
+let lastIso = '';
 
 /**
  * Milliseconds since the epoch for an HTTP date, or undefined when it does not parse. Accepts the

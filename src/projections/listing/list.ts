@@ -35,6 +35,7 @@ export interface ListPage {
 export function listObjects(objects: Database<ListingEntry, Buffer>, q: ListQuery): ListPage {
   assert(q.maxKeys >= 0 && q.maxKeys <= limits.listKeysMax, 'maxKeys out of range');
   const bucketPrefix = bucketPrefixBytes(q.bucket);
+  const bucketPrefixLen = bucketPrefix.length;
   const scanPrefix = Buffer.concat([bucketPrefix, Buffer.from(q.prefix, 'utf8')]);
   const end = prefixSuccessor(bucketPrefix);
   const afterBytes = q.after === '' ? undefined : Buffer.concat([bucketPrefix, Buffer.from(q.after, 'utf8')]);
@@ -72,7 +73,7 @@ export function listObjects(objects: Database<ListingEntry, Buffer>, q: ListQuer
         isTruncated = true;
         break outer;
       }
-      const k = keyFromObjectKeyBytes(q.bucket, key);
+      const k = key.toString('utf8', bucketPrefixLen, key.length);
       contents.push({ key: k, record: value });
       last = k;
     }

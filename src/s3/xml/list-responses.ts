@@ -5,7 +5,8 @@
  * An empty delimiter is not written, as AWS omits it.
  */
 import { formatIsoTimestamp } from '../http-dates.ts';
-import { quoteEtag, s3Xmlns, XmlWriter } from './write.ts';
+import { assert } from '../../lib/assert.ts';
+import { escapeXml, quoteEtag, s3Xmlns, XmlWriter } from './write.ts';
 import {
   listingText,
   optionalListingText,
@@ -168,16 +169,27 @@ function writeDelimiterAndEncoding(xml: XmlWriter, input: ListingCommon): void {
   xml.optionalLeaf('EncodingType', input.encodingType);
 }
 
+/**
+ * One `<Contents>` as a single string: a page holds up to a thousand, and building each from a
+ * template is several times cheaper than element-by-element writes. Same elements, same order as
+ * the writer would give (s3-xml-responses tests check the documents).
+ */
 function writeListedObject(xml: XmlWriter, entry: ListedObject, enc: EncodingType | undefined, withOwner: boolean): void {
-  xml
-    .open('Contents')
-    .leaf('Key', listingText(entry.key, enc))
-    .leaf('LastModified', formatIsoTimestamp(entry.lastModifiedMs))
-    .leaf('ETag', quoteEtag(entry.etag));
-  writeChecksumAlgorithms(xml, entry.checksumAlgorithms, entry.checksumType);
-  xml.leaf('Size', entry.size);
-  if (withOwner && entry.owner !== undefined) writeOwner(xml, 'Owner', entry.owner);
-  xml.leaf('StorageClass', entry.storageClass).close('Contents');
+  let checksums = '';
+  for (const algorithm of entry.checksumAlgorithms ?? []) checksums += `<ChecksumAlgorithm>${escapeXml(algorithm)}</ChecksumAlgorithm>`;
+  if (entry.checksumType !== undefined) checksums += `<ChecksumType>${entry.checksumType}</ChecksumType>`;
+  let owner = '';
+  if (withOwner && entry.owner !== undefined) {
+    const name = entry.owner.displayName === undefined ? '' : `<DisplayName>${escapeXml(entry.owner.displayName)}</DisplayName>`;
+    owner = `<Owner><ID>${escapeXml(entry.owner.id)}</ID>${name}</Owner>`;
+  }
+  assert(Number.isFinite(entry.size), 'listed size');
+  xml.fragment(
+    `<Contents><Key>${escapeXml(listingText(entry.key, enc))}</Key>` +
+      `<LastModified>${formatIsoTimestamp(entry.lastModifiedMs)}</LastModified>` +
+      `<ETag>${escapeXml(quoteEtag(entry.etag))}</ETag>${checksums}<Size>${entry.size}</Size>${owner}` +
+      `<StorageClass>${escapeXml(entry.storageClass)}</StorageClass></Contents>`,
+  );
 }
 
 function writeChecksumAlgorithms(
@@ -191,6 +203,6 @@ function writeChecksumAlgorithms(
 
 function writeCommonPrefixes(xml: XmlWriter, prefixes: readonly string[], enc: EncodingType | undefined): void {
   for (const prefix of prefixes) {
-    xml.open('CommonPrefixes').leaf('Prefix', listingText(prefix, enc)).close('CommonPrefixes');
+    xml.fragment(`<CommonPrefixes><Prefix>${escapeXml(listingText(prefix, enc))}</Prefix></CommonPrefixes>`);
   }
 }

@@ -12,6 +12,8 @@ export const xmlProlog = '<?xml version="1.0" encoding="UTF-8"?>';
 export const s3Xmlns = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
 const escapedChars = /[&<>"'\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+/** The same class without `g`: `test` keeps no state between calls. */
+const anyEscapedChar = /[&<>"'\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 const namedEscapes: Readonly<Record<string, string>> = {
   '&': '&amp;',
   '<': '&lt;',
@@ -21,6 +23,9 @@ const namedEscapes: Readonly<Record<string, string>> = {
 };
 
 export function escapeXml(text: string): string {
+  // Most text needs nothing: testing first avoids the replace machinery (a listing escapes
+  // several thousand strings a page).
+  if (!anyEscapedChar.test(text)) return text;
   return text.replace(escapedChars, (ch) => namedEscapes[ch] ?? `&#x${ch.charCodeAt(0).toString(16).toUpperCase()};`);
 }
 
@@ -83,6 +88,16 @@ export class XmlWriter {
   text(value: XmlScalar): this {
     assert(this.#open.length > 0, 'text outside any element');
     this.#parts.push(escapeXml(scalarText(value)));
+    return this;
+  }
+
+  /**
+   * Markup built elsewhere in this folder from escaped text (listing entries are built as one
+   * string each). It must be well formed and balanced: nothing checks it here.
+   */
+  fragment(markup: string): this {
+    assert(this.#open.length > 0, 'fragment outside any element');
+    this.#parts.push(markup);
     return this;
   }
 
