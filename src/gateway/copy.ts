@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import type { ChecksumValue, ShardRef } from '../events/types.ts';
 import { createChecksum, type ChecksumAlgorithm } from '../lib/checksums.ts';
 import { newShardId } from '../lib/ids.ts';
+import { limits } from '../lib/limits.ts';
 import type { ObjectRecord } from '../model/records.ts';
 import { newEvent, type CommitDeps } from './commit.ts';
 import { commitToKey, hasCondition, precheckCondition, type WriteCondition } from './conditional-write.ts';
@@ -94,7 +95,12 @@ export interface CopiedObject {
 }
 
 /** CopyObject: a new version of the destination key sharing the source's bytes. */
+/** S3's answer to a copy of more than limits.copySourceBytesMax in one request. */
+export const copySourceTooLargeMessage = `The specified copy source is larger than the maximum allowable size for a copy source: ${limits.copySourceBytesMax}`;
+
 export async function copyObject(d: CommitDeps, actor: Actor, input: CopyObjectInput, versionId: string): Promise<Result<CopiedObject>> {
+  // Larger objects are copied by UploadPartCopy ranges, as on S3.
+  if (input.source.size > limits.copySourceBytesMax) return fail('InvalidRequest', copySourceTooLargeMessage);
   if (hasCondition(input.condition)) {
     const pre = await precheckCondition(d, input.bucket, input.key, input.condition);
     if (!pre.ok) return pre;

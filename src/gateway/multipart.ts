@@ -23,7 +23,7 @@ import type { PartRecord, UploadRecord } from '../model/uploads.ts';
 import { listUploads, type UploadListPage, type UploadListQuery } from '../projections/uploads/list.ts';
 import { commit, fence, newEvent, type CommitDeps } from './commit.ts';
 import { commitToKey, hasCondition, precheckCondition, type WriteCondition } from './conditional-write.ts';
-import { copyRange } from './copy.ts';
+import { copyRange, copySourceTooLargeMessage } from './copy.ts';
 import { multipartChecksum } from './multipart-checksums.ts';
 import { writeBody, type WriteBodyInput } from './object-writer.ts';
 import { fail, ok, type Actor, type ObjectHeaders, type Result } from './types.ts';
@@ -137,7 +137,7 @@ export class MultipartEngine {
     const found = await this.findUpload(target.bucket, target.key, target.uploadId);
     if (!found.ok) return found;
     const upload = found.value;
-    if (end - start + 1 > limits.objectBytesMax) return fail('InvalidRequest', 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120');
+    if (end - start + 1 > limits.copySourceBytesMax) return fail('InvalidRequest', copySourceTooLargeMessage);
     const copied = await copyRange(this.d.placement, source, start, end, parseChecksumAlgorithm(upload.checksumAlgorithm));
     return this.commitPart(actor, target, upload, copied);
   }

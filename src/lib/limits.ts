@@ -26,6 +26,8 @@ export const limits = {
   digestOffloadBytesMin: 128 * 1024,
   /** Largest single PUT body (S3's limit for a single PutObject). */
   objectBytesMax: 5 * 1024 * 1024 * 1024,
+  /** Largest source of a CopyObject, and largest range one UploadPartCopy copies (S3's limits, 5 GiB). */
+  copySourceBytesMax: 5 * 1024 * 1024 * 1024,
   /** XML request bodies (DeleteObjects, CreateBucketConfiguration, ...) are buffered up to this. */
   xmlBodyBytesMax: 2 * 1024 * 1024,
   /** Keys in one DeleteObjects request (S3's limit). */

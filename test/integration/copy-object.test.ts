@@ -156,4 +156,43 @@ describe('CopyObject', () => {
     );
     expect((await bytes(dst, 'mixed')).equals(Buffer.concat([source, Buffer.from('tail')]))).toBe(true);
   });
+
+  it('refuses a CopyObject source and an UploadPartCopy range over 5 GiB, as S3 does', async () => {
+    // A 5.06 GiB object without writing 5 GiB: 81 parts, each a metadata-only copy of one 64 MiB object.
+    const piece = randomBuffer(rng, 64 * MiB);
+    await s3.send(new PutObjectCommand({ Bucket: src, Key: 'piece', Body: piece }));
+    const c = await s3.send(new CreateMultipartUploadCommand({ Bucket: src, Key: 'huge' }));
+    const uploadId = c.UploadId ?? '';
+    const partsCount = 81;
+    const etags: string[] = new Array<string>(partsCount);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let i = next++; i < partsCount; i = next++) {
+          const r = await s3.send(new UploadPartCopyCommand({ Bucket: src, Key: 'huge', UploadId: uploadId, PartNumber: i + 1, CopySource: `${src}/piece` }));
+          etags[i] = r.CopyPartResult?.ETag ?? '';
+        }
+      }),
+    );
+    await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: src, Key: 'huge', UploadId: uploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) } }),
+    );
+    const head = await s3.send(new HeadObjectCommand({ Bucket: src, Key: 'huge' }));
+    expect(head.ContentLength).toBe(partsCount * 64 * MiB);
+
+    const tooLarge = 'The specified copy source is larger than the maximum allowable size for a copy source: 5368709120';
+    const e1 = await expectS3Error(s3.send(new CopyObjectCommand({ Bucket: dst, Key: 'huge-copy', CopySource: `${src}/huge` })), 'InvalidRequest', 400);
+    expect(e1.message).toBe(tooLarge);
+    await expectS3Error(s3.send(new HeadObjectCommand({ Bucket: dst, Key: 'huge-copy' })), 'NotFound', 404);
+
+    const c2 = await s3.send(new CreateMultipartUploadCommand({ Bucket: dst, Key: 'huge-parts' }));
+    const part = (range?: string) =>
+      s3.send(new UploadPartCopyCommand({ Bucket: dst, Key: 'huge-parts', UploadId: c2.UploadId ?? '', PartNumber: 1, CopySource: `${src}/huge`, ...(range ? { CopySourceRange: range } : {}) }));
+    const e2 = await expectS3Error(part(), 'InvalidRequest', 400);
+    expect(e2.message).toBe(tooLarge);
+    await expectS3Error(part(`bytes=0-${5 * 1024 * MiB}`), 'InvalidRequest', 400);
+    // A range within the limit copies (a whole 64 MiB piece: the ETag is the piece's MD5).
+    const ok = await part(`bytes=${64 * MiB}-${128 * MiB - 1}`);
+    expect(ok.CopyPartResult?.ETag).toBe(`"${md5Hex(piece)}"`);
+  }, 300_000);
 });
