@@ -20,6 +20,7 @@ import { limits } from '../lib/limits.ts';
 import type { Outcome } from '../model/evolve.ts';
 import { isNotFoundError } from '../log/nats-errors.ts';
 import type { ReadModelStore } from '../model/store.ts';
+import { RecentOutcomes } from './recent-outcomes.ts';
 
 interface Waiter {
   readonly seq: number;
@@ -28,14 +29,13 @@ interface Waiter {
   readonly timer: NodeJS.Timeout;
 }
 
-/** Outcomes of recently applied events, for writers whose PubAck arrives after the apply. */
-const recentOutcomesMax = 65_536;
 
 export class Projector {
   private messages: ConsumerMessages | undefined;
   private running: Promise<void> | undefined;
   private readonly waiters = new Map<number, Waiter[]>();
-  private readonly recent = new Map<number, Outcome>();
+  /** Outcomes of recently applied events, for writers whose PubAck arrives after the apply. */
+  private readonly recent = new RecentOutcomes();
   private failure: Error | undefined;
   private draining: Promise<void> = Promise.resolve();
   private drainRunning = false;
@@ -121,10 +121,6 @@ export class Projector {
 
   private remember(seq: number, outcome: Outcome): void {
     this.recent.set(seq, outcome);
-    if (this.recent.size > recentOutcomesMax) {
-      const oldest = this.recent.keys().next().value;
-      if (oldest !== undefined) this.recent.delete(oldest);
-    }
   }
 
   private wake(upTo: number): void {

@@ -9,10 +9,8 @@ import { decodeEvent } from '../events/codec.ts';
 import { streamName } from '../events/subjects.ts';
 import type { LoggedEvent } from '../events/types.ts';
 import { limits } from '../lib/limits.ts';
-import type { Outcome } from '../model/evolve.ts';
 import { ReadModelStore } from '../model/store.ts';
-
-const recentOutcomesMax = 65_536;
+import { RecentOutcomes } from './recent-outcomes.ts';
 
 export interface RebuildProgress {
   readonly appliedSeq: number;
@@ -24,7 +22,7 @@ export interface RebuildProgress {
 export interface RebuildResult {
   readonly store: ReadModelStore;
   /** Outcomes of the last events applied (a writer waiting during a swap may ask for them). */
-  readonly recentOutcomes: Map<number, Outcome>;
+  readonly recentOutcomes: RecentOutcomes;
   readonly events: number;
   readonly lastSeq: number;
   readonly elapsedMs: number;
@@ -45,7 +43,7 @@ export async function rebuildInto(
     const targetSeq = info.state.last_seq;
     let events = 0;
     let lastReport = 0;
-    const recentOutcomes = new Map<number, Outcome>();
+    const recentOutcomes = new RecentOutcomes();
     const from = store.checkpoint() + 1;
     if (targetSeq >= from) {
       const consumer = await jetstream(nc).consumers.get(streamName, { opt_start_seq: from });
@@ -58,10 +56,7 @@ export async function rebuildInto(
         batchLast = m.seq;
         events++;
         if (batch.length >= limits.rebuildBatchMax || m.info.pending === 0 || m.seq >= targetSeq) {
-          for (const a of await store.apply(batch, batchLast)) {
-            recentOutcomes.set(a.seq, a.outcome);
-            if (recentOutcomes.size > recentOutcomesMax) recentOutcomes.delete(recentOutcomes.keys().next().value ?? 0);
-          }
+          for (const a of await store.apply(batch, batchLast)) recentOutcomes.set(a.seq, a.outcome);
           batch = [];
           const t = now();
           if (opts.onProgress && (t - lastReport >= 250 || batchLast >= targetSeq)) {
