@@ -13,7 +13,9 @@ type LongLike = number | { toNumber(): number; toString(): string };
 
 function safeNumber(v: LongLike | null | undefined, field: string): number {
   if (v === null || v === undefined) return 0;
-  const n = typeof v === 'number' ? v : Number(v.toString());
+  // toNumber is exact for safe integers and gives a value that is not a safe integer otherwise,
+  // so the check below still refuses every truncation (toString was the slow part of a decode).
+  const n = typeof v === 'number' ? v : v.toNumber();
   assert(Number.isSafeInteger(n), `event field ${field} is not a safe integer: ${String(v)}`);
   return n;
 }

@@ -15,7 +15,21 @@ export function bucketPrefixBytes(bucket: string): Buffer {
 }
 
 export function objectKeyBytes(bucket: string, key: string): Buffer {
-  return Buffer.concat([Buffer.from(bucket, 'utf8'), sep, Buffer.from(key, 'utf8')]);
+  return objectKeyWithTail(bucket, key, 0);
+}
+
+/**
+ * `<bucket> 0x00 <key>` followed by `tailBytes` bytes for the caller to fill, in one allocation
+ * (a projected put builds four of these keys; they were three allocations and a copy each).
+ */
+function objectKeyWithTail(bucket: string, key: string, tailBytes: number): Buffer {
+  const bucketBytes = Buffer.byteLength(bucket, 'utf8');
+  const keyBytes = Buffer.byteLength(key, 'utf8');
+  const out = Buffer.allocUnsafe(bucketBytes + 1 + keyBytes + tailBytes);
+  out.write(bucket, 0, 'utf8');
+  out[bucketBytes] = 0;
+  out.write(key, bucketBytes + 1, 'utf8');
+  return out;
 }
 
 /** The object key held in an encoded LMDB key of `bucket`. */
@@ -51,9 +65,13 @@ export function keySuccessor(key: Buffer): Buffer {
  */
 export function versionKeyBytes(bucket: string, key: string, seq: number): Buffer {
   assert(Number.isSafeInteger(seq) && seq >= 0, 'sequence');
-  const inv = Buffer.alloc(8);
-  inv.writeBigUInt64BE(0xffff_ffff_ffff_ffffn - BigInt(seq));
-  return Buffer.concat([objectKeyBytes(bucket, key), sep, inv]);
+  const out = objectKeyWithTail(bucket, key, 9);
+  const at = out.length - 9;
+  out[at] = 0;
+  // 2^64-1-seq, big-endian, as two 32-bit halves (each half of 2^64-1 is all ones, so no borrow).
+  out.writeUInt32BE(0xffff_ffff - Math.floor(seq / 2 ** 32), at + 1);
+  out.writeUInt32BE(0xffff_ffff - (seq % 2 ** 32), at + 5);
+  return out;
 }
 
 /** The range of one key's versions (newest first). */
@@ -73,7 +91,11 @@ export function parseVersionKeyBytes(bucket: string, bytes: Buffer): { key: stri
 
 /** Version id index: `<bucket> 0x00 <key> 0x00 <version id>` → sequence. */
 export function versionIdKeyBytes(bucket: string, key: string, versionId: string): Buffer {
-  return Buffer.concat([objectKeyBytes(bucket, key), sep, Buffer.from(versionId, 'utf8')]);
+  const idBytes = Buffer.byteLength(versionId, 'utf8');
+  const out = objectKeyWithTail(bucket, key, 1 + idBytes);
+  out[out.length - idBytes - 1] = 0;
+  out.write(versionId, out.length - idBytes, 'utf8');
+  return out;
 }
 
 /** Multipart uploads: `<bucket> 0x00 <key> 0x00 <upload id>` (by key, then by upload id). */

@@ -62,6 +62,13 @@ export interface AppliedEvent {
 }
 
 export class ReadModelStore implements ModelView {
+  /**
+   * Buckets read or written by the apply transaction running now, else undefined. Every object
+   * event reads its bucket first; inside one transaction its record can only change through
+   * `write`, which keeps this map current.
+   */
+  private applyBuckets: Map<string, BucketRecord | undefined> | undefined;
+
   private constructor(
     private readonly root: RootDatabase,
     private readonly meta: Database<unknown, string>,
@@ -102,7 +109,12 @@ export class ReadModelStore implements ModelView {
   }
 
   bucket(name: string): BucketRecord | undefined {
-    return this.buckets.get(name);
+    const cached = this.applyBuckets;
+    if (cached === undefined) return this.buckets.get(name);
+    if (cached.has(name)) return cached.get(name);
+    const record = this.buckets.get(name);
+    cached.set(name, record);
+    return record;
   }
 
   object(bucket: string, key: string): ObjectRecord | undefined {
@@ -162,17 +174,22 @@ export class ReadModelStore implements ModelView {
   async apply(events: readonly LoggedEvent[], lastSeq: number, hook?: WriteHook): Promise<AppliedEvent[]> {
     const applied: AppliedEvent[] = [];
     await this.root.transaction(() => {
-      const from = this.checkpoint();
-      for (const ev of events) {
-        if (ev.seq <= from) continue;
-        const { ops, outcome } = evolve(this, ev);
-        for (const op of ops) {
-          hook?.(op, this.previous(op), ev);
-          this.write(op);
+      this.applyBuckets = new Map();
+      try {
+        const from = this.checkpoint();
+        for (const ev of events) {
+          if (ev.seq <= from) continue;
+          const { ops, outcome } = evolve(this, ev);
+          for (const op of ops) {
+            hook?.(op, this.previous(op), ev);
+            this.write(op);
+          }
+          applied.push({ seq: ev.seq, eventId: ev.eventId, outcome });
         }
-        applied.push({ seq: ev.seq, eventId: ev.eventId, outcome });
+        if (lastSeq > from) this.meta.putSync(checkpointKey, lastSeq);
+      } finally {
+        this.applyBuckets = undefined;
       }
-      if (lastSeq > from) this.meta.putSync(checkpointKey, lastSeq);
     });
     return applied;
   }
@@ -214,9 +231,11 @@ export class ReadModelStore implements ModelView {
     switch (op.kind) {
       case 'put-bucket':
         this.buckets.putSync(op.record.name, op.record);
+        this.applyBuckets?.set(op.record.name, op.record);
         return;
       case 'del-bucket':
         this.buckets.removeSync(op.name);
+        this.applyBuckets?.set(op.name, undefined);
         return;
       case 'put-version':
         this.versions.putSync(versionKeyBytes(op.bucket, op.key, op.record.seq), op.record);

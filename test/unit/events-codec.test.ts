@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import $protobuf from 'protobufjs/minimal.js';
 import { decodeEvent, encodeEvent } from '../../src/events/codec.ts';
+import { strata } from '../../src/events/generated/events.js';
 import type { EventBody, StrataEvent } from '../../src/events/types.ts';
 import { bucketFromToken, bucketSubject, bucketToken, keyFromToken, keyToken, objectSubject } from '../../src/events/subjects.ts';
 
@@ -64,6 +66,18 @@ describe('event codec', () => {
 
   it('rejects sizes that are not safe integers instead of truncating', () => {
     expect(() => encodeEvent({ ...meta, body: { type: 'ObjectVersionPut', ...object, size: 2 ** 53 } })).toThrow(/safe/);
+  });
+
+  it('refuses to decode 64-bit fields past the safe integers instead of truncating them', () => {
+    // protobufjs takes a Long for 64-bit fields (its typings say number).
+    const u64 = (n: bigint): number => new $protobuf.util.Long(Number(n & 0xffff_ffffn) | 0, Number(n >> 32n) | 0, true) as unknown as number;
+    for (const size of [2n ** 53n, 2n ** 53n + 1n, 2n ** 64n - 1n]) {
+      const bytes = strata.events.v1.Envelope.encode({ eventId: 'e', type: 'ObjectVersionPut', timeMs: 1, objectVersionPut: { size: u64(size) } }).finish();
+      expect(() => decodeEvent(bytes)).toThrow(/safe integer/);
+    }
+    const edge = strata.events.v1.Envelope.encode({ eventId: 'e', type: 'ObjectVersionPut', timeMs: 1, objectVersionPut: { size: u64(2n ** 53n - 1n) } }).finish();
+    const ok = decodeEvent(edge);
+    expect(ok.ok && ok.event.body.type === 'ObjectVersionPut' && ok.event.body.size).toBe(2 ** 53 - 1);
   });
 
   it('reports garbage as malformed, not as an event', () => {
