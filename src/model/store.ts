@@ -28,10 +28,10 @@ import type { PartRecord, UploadRecord } from './uploads.ts';
  * a listing entry follows the versions), so a rebuild replays them together.
  */
 export const projections = {
-  buckets: { version: 2, dbs: ['buckets'] },
-  versions: { version: 1, dbs: ['versions', 'versionIds'] },
+  buckets: { version: 3, dbs: ['buckets'] },
+  versions: { version: 2, dbs: ['versions', 'versionIds'] },
   listing: { version: 3, dbs: ['objects'] },
-  uploads: { version: 1, dbs: ['uploads', 'parts'] },
+  uploads: { version: 2, dbs: ['uploads', 'parts'] },
   lifecycle: { version: 1, dbs: [] as string[] },
 } as const satisfies Record<string, { version: number; dbs: readonly string[] }>;
 
@@ -83,14 +83,19 @@ export class ReadModelStore implements ModelView {
   static open(path: string): ReadModelStore {
     const root = open({ path, maxDbs: 16, mapSize: 64 * 1024 * 1024 * 1024 });
     const meta = root.openDB<unknown, string>({ name: 'meta' });
-    const buckets = root.openDB<BucketRecord, string>({ name: 'buckets' });
-    // A custom encoder is honoured by lmdb-js though its typings do not name it for openDB.
+    // Values are plain msgpack maps (`useRecords: false`): msgpackr's records, without shared
+    // structures, repeat each record's definition in every value and took twice as long to pack
+    // and unpack. `objects` has its own binary layout. lmdb-js honours both options though its
+    // typings do not name them for openDB.
+    const plain = { useRecords: false };
+    const buckets = root.openDB<BucketRecord, string>({ name: 'buckets', ...plain });
     const objectsOptions = { name: 'objects', keyEncoding: 'binary' as const, encoder: listingEntryEncoder };
     const objects = root.openDB<ListingEntry, Buffer>(objectsOptions);
-    const versions = root.openDB<VersionRecord, Buffer>({ name: 'versions', keyEncoding: 'binary' });
-    const versionIds = root.openDB<number, Buffer>({ name: 'versionIds', keyEncoding: 'binary' });
-    const uploads = root.openDB<UploadRecord, Buffer>({ name: 'uploads', keyEncoding: 'binary' });
-    const parts = root.openDB<PartRecord, Buffer>({ name: 'parts', keyEncoding: 'binary' });
+    const binary = { keyEncoding: 'binary' as const, ...plain };
+    const versions = root.openDB<VersionRecord, Buffer>({ name: 'versions', ...binary });
+    const versionIds = root.openDB<number, Buffer>({ name: 'versionIds', ...binary });
+    const uploads = root.openDB<UploadRecord, Buffer>({ name: 'uploads', ...binary });
+    const parts = root.openDB<PartRecord, Buffer>({ name: 'parts', ...binary });
     const store = new ReadModelStore(root, meta, buckets, objects, versions, versionIds, uploads, parts);
     const version = meta.get(versionKey);
     if (version !== undefined && version !== readModelVersion) {
