@@ -27,9 +27,15 @@
  *                 8    8 indexedUpTo u64 (every record below this offset is in `shards`)
  *
  *   meta      key "node": JSON {"v":1,"nodeId":"…"} (refuses to open another node's index)
+ *
+ * Commits are not fsynced (LMDB noSync, guarded by a boot id marker: lib/volatile-lmdb.ts): the
+ * index is a cache, and an fsync per group commit doubled the fsyncs of every write. An index
+ * found open after a machine restart is thrown away and rebuilt from the segments (recovery.ts;
+ * seal records make that a read of each sealed segment's tail).
  */
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { assert } from '../lib/assert.ts';
+import { prepareVolatileEnv, type VolatileEnv, type VolatileOpenOptions } from '../lib/volatile-lmdb.ts';
 import { SHARD_ID_BYTES, writeU64LE } from './segment-format.ts';
 
 export const INDEX_FORMAT_VERSION = 1;
@@ -114,11 +120,18 @@ export class ShardIndex {
     private readonly root: RootDatabase,
     private readonly shards: Database<Buffer, Buffer>,
     private readonly segmentsDb: Database<Buffer, Buffer>,
+    private readonly env: VolatileEnv,
   ) {}
 
+  /** The index was found open after a machine restart and thrown away (it is rebuilt). */
+  get discardedAfterMachineRestart(): boolean {
+    return this.env.discardedAfterMachineRestart;
+  }
+
   /** Opens (creating if needed) the index at `path`; refuses an index written by another node. */
-  static open(path: string, nodeId: string): ShardIndex {
-    const root = open({ path, compression: false });
+  static open(path: string, nodeId: string, opts: VolatileOpenOptions = {}): ShardIndex {
+    const env = prepareVolatileEnv(path, opts);
+    const root = open({ path, compression: false, noSync: env.noSync });
     const shards = root.openDB<Buffer, Buffer>({ name: 'shards', keyEncoding: 'binary', encoding: 'binary' });
     const segments = root.openDB<Buffer, Buffer>({ name: 'segments', keyEncoding: 'binary', encoding: 'binary' });
     const meta = root.openDB<string, string>({ name: 'meta', encoding: 'string' });
@@ -131,7 +144,7 @@ export class ShardIndex {
         throw new Error(`index at ${path} belongs to node ${String(parsed.nodeId)} (format ${String(parsed.v)}), not ${nodeId}`);
       }
     }
-    return new ShardIndex(root, shards, segments);
+    return new ShardIndex(root, shards, segments, env);
   }
 
   get(shardId: Buffer): IndexEntry | undefined {
@@ -217,5 +230,6 @@ export class ShardIndex {
 
   async close(): Promise<void> {
     await this.root.close();
+    this.env.closed();
   }
 }
