@@ -79,7 +79,7 @@ export class Engine {
   readonly multipart: MultipartEngine;
 
   constructor(private readonly d: EngineDeps) {
-    this.multipart = new MultipartEngine(d, (b) => this.versionIdFor(b));
+    this.multipart = new MultipartEngine(d, (b) => this.versionIdFor(b), d.digests);
   }
 
   /** CopyObject: metadata only, the new version shares the source's shards (copy.ts). */

@@ -16,6 +16,7 @@ import { bucketSubject, uploadSubject } from '../events/subjects.ts';
 import { type ChecksumType, type ChecksumValue, type ObjectPart, type ObjectVersionPutBody, type ShardRef } from '../events/types.ts';
 import { parseChecksumAlgorithm, type ChecksumAlgorithm } from '../lib/checksums.ts';
 import { crashPoint } from '../lib/crash-points.ts';
+import type { DigestPool } from '../lib/digest-pool.ts';
 import { newEventId } from '../lib/ids.ts';
 import { limits } from '../lib/limits.ts';
 import type { BucketRecord, ObjectRecord } from '../model/records.ts';
@@ -86,6 +87,8 @@ export class MultipartEngine {
     private readonly d: CommitDeps,
     /** The version id a new version of a key in this bucket gets (the engine's rule). */
     private readonly versionIdFor: (bucket: BucketRecord) => string,
+    /** Hashes large part bodies off the event loop, as for PutObject (lib/digest-pool.ts). */
+    private readonly digests?: DigestPool,
   ) {}
 
   async create(actor: Actor, input: CreateUploadInput): Promise<Result<{ uploadId: string }>> {
@@ -126,7 +129,7 @@ export class MultipartEngine {
     }
     // The upload's algorithm is computed for every part even when the client sent no value: the
     // object's checksum is built from the parts' ones.
-    const written = await writeBody(this.d.placement, { ...body, defaultChecksum: uploadAlg, noInline: true });
+    const written = await writeBody(this.d.placement, { ...body, defaultChecksum: uploadAlg, noInline: true }, this.digests);
     if (!written.ok) return written;
     const w = written.value;
     return this.commitPart(actor, target, upload, { size: w.size, etag: w.md5Hex, shards: w.shards, checksum: w.checksum });
