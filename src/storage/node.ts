@@ -70,6 +70,8 @@ export interface StorageNodeOptions {
   readonly log?: (line: string) => void;
   /** Computes payload crc32s of large reads off the event loop (segment-reader.ts). */
   readonly payloadHasher?: PayloadHasher;
+  /** The boot id source of the index (shard-index.ts); tests stand in a machine restart. */
+  readonly bootId?: () => string | undefined;
 }
 
 export interface StorageNodeStats {
@@ -159,7 +161,8 @@ export class StorageNode {
     const fresh = !(await exists(segmentsDir));
     await mkdir(segmentsDir, { recursive: true });
     if (fresh) await fsyncDirectory(opts.dataDir);
-    const index = ShardIndex.open(join(opts.dataDir, 'index'), opts.nodeId);
+    const index = ShardIndex.open(join(opts.dataDir, 'index'), opts.nodeId, opts.bootId === undefined ? {} : { bootId: opts.bootId });
+    if (index.discardedAfterMachineRestart) log(`node ${opts.nodeId}: the index was open when the machine went down; rebuilding it from the segments`);
     try {
       await finishCompaction(opts.dataDir, segmentsDir, index, log);
       const recovered = await recover({ segmentsDir, nodeId: opts.nodeId, index, log });

@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, open, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, open, readFile, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -161,6 +161,57 @@ describe('StorageNode', () => {
     expect(rebuilt.recovery.problems).toEqual([]);
     expect(await dumpIndex(rebuilt)).toEqual(before);
     await expectAllReadable(rebuilt, shards);
+  });
+
+  describe('an index left open (commits are not fsynced: shard-index.ts)', () => {
+    /** A copy of a node's data dir taken while the node runs: what a crash at that instant leaves. */
+    async function crashCopy(dataDir: string): Promise<string> {
+      const copy = await tempDir();
+      await cp(dataDir, copy, { recursive: true });
+      return copy;
+    }
+
+    it('is kept after a crash of the process (same boot id) and rebuilt after a machine restart', async () => {
+      const rng = createRng(testSeed('storage-node index boot id'));
+      const dataDir = await tempDir();
+      const { node } = await openNode(dataDir, { segmentBytesMax: 100_000, bootId: () => 'boot-a' });
+      const shards = await writeShards(node, rng, 40, 20_000, true);
+      await node.sync();
+      expect((await readFile(join(dataDir, 'index', 'open-boot-id'), 'utf8')).trim()).toBe('boot-a');
+      const before = await dumpIndex(node);
+      const crashed = await crashCopy(dataDir);
+
+      // The process died, the machine did not: the index is trusted and only its tail is scanned.
+      const sameBoot = await crashCopy(crashed);
+      const { node: kept, logs: keptLogs } = await openNode(sameBoot, { segmentBytesMax: 100_000, bootId: () => 'boot-a' });
+      expect(keptLogs.join('\n')).not.toMatch(/machine went down/);
+      expect(kept.recovery.recordsIndexed).toBeLessThan(before.length);
+      expect(await dumpIndex(kept)).toEqual(before);
+      await expectAllReadable(kept, shards);
+
+      // The machine restarted while the index was open: it is thrown away and rebuilt.
+      const { node: rebuilt, logs } = await openNode(crashed, { segmentBytesMax: 100_000, bootId: () => 'boot-b' });
+      expect(logs.join('\n')).toMatch(/index was open when the machine went down/);
+      expect(rebuilt.recovery.recordsIndexed).toBe(before.length);
+      expect(rebuilt.recovery.problems).toEqual([]);
+      expect(await dumpIndex(rebuilt)).toEqual(before);
+      await expectAllReadable(rebuilt, shards);
+    });
+
+    it('is clean after a close: another boot id keeps it', async () => {
+      const rng = createRng(testSeed('storage-node index clean close'));
+      const dataDir = await tempDir();
+      const { node } = await openNode(dataDir, { segmentBytesMax: 100_000, bootId: () => 'boot-a' });
+      const shards = await writeShards(node, rng, 30, 20_000, true);
+      const before = await dumpIndex(node);
+      await closeNode(node);
+      await expect(stat(join(dataDir, 'index', 'open-boot-id'))).rejects.toThrow(/ENOENT/);
+      const { node: again, logs } = await openNode(dataDir, { segmentBytesMax: 100_000, bootId: () => 'boot-b' });
+      expect(logs.join('\n')).not.toMatch(/machine went down/);
+      expect(again.recovery.recordsIndexed).toBe(0);
+      expect(await dumpIndex(again)).toEqual(before);
+      await expectAllReadable(again, shards);
+    });
   });
 
   it('serves unsynced shards right away and keeps them across a clean close', async () => {
