@@ -29,8 +29,12 @@ export interface RequestContext {
   readonly engine: Engine;
   readonly clock: Clock;
   readonly config: GatewayConfig;
-  /** Decoded request body; reading it sends `100 Continue` to a client that waits for one. */
-  body(): Readable;
+  /**
+   * Decoded request body; reading it sends `100 Continue` to a client that waits for one.
+   * `checksumComparedByReader`: the caller compares the body with a declared trailer checksum
+   * itself (it computes that checksum anyway), so the aws-chunked decoder need not.
+   */
+  body(opts?: { readonly checksumComparedByReader?: boolean }): Readable;
   /** Trailing headers of an aws-chunked body, available once the body has ended. */
   trailer(name: string): string | undefined;
   /** Declared decoded body length: x-amz-decoded-content-length, else Content-Length. */

@@ -76,11 +76,11 @@ async function handle(deps: S3ServerDeps, req: IncomingMessage, res: ServerRespo
       config: deps.config,
       declaredLength: declaredLength(req),
       header: (name) => headerValue(req.headers, name),
-      body: () => {
+      body: (opts) => {
         if (!decoded) {
           bodyStarted = true;
           if (expectsContinue) res.writeContinue();
-          decoded = decodeBody(req, auth);
+          decoded = decodeBody(req, auth, !(opts?.checksumComparedByReader ?? false));
         }
         return decoded.stream;
       },
@@ -100,11 +100,15 @@ function declaredLength(req: IncomingMessage): number | undefined {
 }
 
 /** The body as the object's bytes: aws-chunked framing removed (and verified), or the raw body. */
-function decodeBody(req: IncomingMessage, auth: Extract<AuthResult, { ok: true }>): { stream: Readable; trailers: () => ReadonlyMap<string, string> } {
+function decodeBody(
+  req: IncomingMessage,
+  auth: Extract<AuthResult, { ok: true }>,
+  verifyTrailerChecksum: boolean,
+): { stream: Readable; trailers: () => ReadonlyMap<string, string> } {
   const chunked = awsChunkedOptions(req.headers, auth);
   if (chunked instanceof S3Error) throw chunked;
   if (chunked) {
-    const decoder = createAwsChunkedDecoder(chunked);
+    const decoder = createAwsChunkedDecoder({ ...chunked, verifyTrailerChecksum });
     pipeline(req, decoder, () => undefined);
     return { stream: decoder, trailers: () => decoder.trailers() };
   }

@@ -30,7 +30,7 @@ export async function uploadPart(ctx: RequestContext): Promise<void> {
     ? { algorithm: declared.algorithm, expected: declared.source === 'header' ? () => declared.value : () => ctx.trailer(declared.header) }
     : undefined;
   const out = unwrap(
-    await ctx.engine.multipart.uploadPart(ctx.actor, t, { body: ctx.body(), expectedLength: length, contentMd5, sha256Hex: undefined, checksum }),
+    await ctx.engine.multipart.uploadPart(ctx.actor, t, { body: ctx.body({ checksumComparedByReader: true }), expectedLength: length, contentMd5, sha256Hex: undefined, checksum }),
     ctx,
   );
   ctx.res.setHeader('ETag', `"${out.etag}"`);

@@ -28,7 +28,8 @@ export async function putObject(ctx: RequestContext): Promise<void> {
     bucket: ctx.bucket,
     key: ctx.key,
     headers,
-    body: ctx.body(),
+    // The engine compares the checksum it computes with the declared one (trailer included).
+    body: ctx.body({ checksumComparedByReader: true }),
     expectedLength: length,
     contentMd5,
     // The x-amz-content-sha256 value is checked by the body stream itself (server.ts).

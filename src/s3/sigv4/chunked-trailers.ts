@@ -45,8 +45,10 @@ export class TrailerCollector {
     private readonly algorithm: ChecksumAlgorithm | undefined,
     /** Present when the trailer itself is signed (STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER). */
     private readonly signing: SigningContext | undefined,
+    /** False: the body's reader compares the checksum; only the trailer's format is checked here. */
+    private readonly verifyChecksum: boolean = true,
   ) {
-    this.checksum = algorithm === undefined ? undefined : createChecksum(algorithm);
+    this.checksum = algorithm === undefined || !verifyChecksum ? undefined : createChecksum(algorithm);
   }
 
   get count(): number {
@@ -98,13 +100,14 @@ export class TrailerCollector {
         return new S3Error('InvalidRequest', `The trailing header ${name} declared in x-amz-trailer is missing.`);
       }
     }
-    if (this.algorithm === undefined || this.checksum === undefined) return undefined;
+    if (this.algorithm === undefined) return undefined;
     const name = `x-amz-checksum-${this.algorithm.toLowerCase()}`;
     const sent = this.lines.find(([n]) => n === name)?.[1] ?? '';
     const sentBytes = Buffer.from(sent, 'base64');
     if (sentBytes.length !== checksumDigestBytes[this.algorithm] || sentBytes.toString('base64') !== sent) {
       return new S3Error('InvalidRequest', `Value for ${name} trailing header is invalid.`);
     }
+    if (this.checksum === undefined) return undefined;
     const computed = this.checksum.digest();
     if (!computed.equals(sentBytes)) {
       return new S3Error('BadDigest', `The ${this.algorithm} you specified did not match the calculated checksum.`);

@@ -46,6 +46,12 @@ export interface AwsChunkedOptions {
   readonly trailer?: string;
   /** Value of x-amz-decoded-content-length: the decoded body must have exactly this length. */
   readonly decodedLength?: number;
+  /**
+   * Compare the trailer's checksum with one computed here (default). False when the reader of the
+   * body computes that checksum anyway and compares it with the trailer (PutObject, UploadPart):
+   * the trailer's signature, presence and format are still checked here.
+   */
+  readonly verifyTrailerChecksum?: boolean;
 }
 
 type State = 'header' | 'data' | 'data-cr' | 'data-lf' | 'trailer' | 'done' | 'failed';
@@ -83,7 +89,7 @@ export class AwsChunkedDecoder extends Transform {
       }
     }
     this.expectTrailers = opts.trailer !== undefined;
-    this.collector = new TrailerCollector(declared, algorithm, this.expectTrailers ? opts.signing : undefined);
+    this.collector = new TrailerCollector(declared, algorithm, this.expectTrailers ? opts.signing : undefined, opts.verifyTrailerChecksum ?? true);
   }
 
   /** Trailing headers (lowercase names, signature excluded); complete once the stream has ended. */
