@@ -4,7 +4,7 @@
  */
 import { assert } from '../lib/assert.ts';
 import { strata } from './generated/events.js';
-import type { ChecksumType, ChecksumValue, EventBody, ObjectHeadersValue, ObjectPart, ObjectVersionPutBody, ShardRef, StrataEvent } from './types.ts';
+import type { ChecksumType, ChecksumValue, EventBody, LoggedEvent, ObjectHeadersValue, ObjectPart, ObjectVersionPutBody, ShardRef, StrataEvent } from './types.ts';
 
 const pb = strata.events.v1;
 type IObjectVersionPut = strata.events.v1.IObjectVersionPut;
@@ -240,9 +240,13 @@ function decodeBody(env: strata.events.v1.Envelope): EventBody | undefined {
   }
 }
 
-export type DecodeResult = { ok: true; event: StrataEvent } | { ok: false; reason: 'unknown-type' | 'malformed'; detail: string };
+type DecodeFailure = { ok: false; reason: 'unknown-type' | 'malformed'; detail: string };
 
-export function decodeEvent(bytes: Uint8Array): DecodeResult {
+export type DecodeResult = { ok: true; event: StrataEvent } | DecodeFailure;
+
+export type LoggedDecodeResult = { ok: true; event: LoggedEvent } | DecodeFailure;
+
+function decodeEnvelope(bytes: Uint8Array): { env: strata.events.v1.Envelope; body: EventBody } | DecodeFailure {
   let env: strata.events.v1.Envelope;
   try {
     env = pb.Envelope.decode(bytes);
@@ -251,6 +255,13 @@ export function decodeEvent(bytes: Uint8Array): DecodeResult {
   }
   const body = decodeBody(env);
   if (!body) return { ok: false, reason: 'unknown-type', detail: env.type ?? '' };
+  return { env, body };
+}
+
+export function decodeEvent(bytes: Uint8Array): DecodeResult {
+  const d = decodeEnvelope(bytes);
+  if (!('env' in d)) return d;
+  const { env, body } = d;
   return {
     ok: true,
     event: {
@@ -263,6 +274,28 @@ export function decodeEvent(bytes: Uint8Array): DecodeResult {
       requestId: env.requestId ?? '',
       sourceAddress: env.sourceAddress ?? '',
       body,
+    },
+  };
+}
+
+/** decodeEvent for a message read from the stream at `seq`: the event built once, with its sequence. */
+export function decodeLoggedEvent(bytes: Uint8Array, seq: number): LoggedDecodeResult {
+  const d = decodeEnvelope(bytes);
+  if (!('env' in d)) return d;
+  const { env, body } = d;
+  return {
+    ok: true,
+    event: {
+      eventId: env.eventId ?? '',
+      timeMs: safeNumber(env.timeMs, 'timeMs'),
+      bucket: env.bucket ?? '',
+      key: env.key ?? '',
+      versionId: env.versionId ?? '',
+      actor: env.actor ?? '',
+      requestId: env.requestId ?? '',
+      sourceAddress: env.sourceAddress ?? '',
+      body,
+      seq,
     },
   };
 }

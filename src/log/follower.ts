@@ -12,7 +12,7 @@
  */
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { decodeEvent } from '../events/codec.ts';
+import { decodeLoggedEvent } from '../events/codec.ts';
 import { streamName } from '../events/subjects.ts';
 import type { LoggedEvent } from '../events/types.ts';
 import { assert } from '../lib/assert.ts';
@@ -114,8 +114,8 @@ export class LogFollower {
     try {
       for await (const m of messages) {
         if (this.stopping) break;
-        const decoded = decodeEvent(m.data);
-        if (decoded.ok) this.pending.events.push({ ...decoded.event, seq: m.seq });
+        const decoded = decodeLoggedEvent(m.data, m.seq);
+        if (decoded.ok) this.pending.events.push(decoded.event);
         this.pending.last = m;
         this.pending.lastSeq = m.seq;
         this.kick();

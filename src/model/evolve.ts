@@ -63,7 +63,8 @@ function rejected(code: RejectionCode): Evolution {
   return { ops: [], outcome: { kind: 'rejected', code } };
 }
 
-export function objectRecordOf(ev: LoggedEvent, b: Omit<ObjectVersionPutBody, 'type'>, versionId: string): ObjectRecord {
+/** The version an ObjectVersionPut body makes (built in one object: every projected put runs this). */
+export function versionRecordOf(ev: LoggedEvent, b: Omit<ObjectVersionPutBody, 'type'>, versionId: string): VersionRecord {
   return {
     v: 1,
     versionId,
@@ -84,6 +85,7 @@ export function objectRecordOf(ev: LoggedEvent, b: Omit<ObjectVersionPutBody, 't
     parts: b.parts,
     owner: ev.actor,
     seq: ev.seq,
+    deleteMarker: false,
   };
 }
 
@@ -174,7 +176,7 @@ export function evolve(view: ModelView, ev: LoggedEvent): Evolution {
     }
     case 'ObjectVersionPut': {
       if (!view.bucket(ev.bucket)) return rejected('NoSuchBucket');
-      const record: VersionRecord = { ...objectRecordOf(ev, b, ev.versionId), deleteMarker: false };
+      const record = versionRecordOf(ev, b, ev.versionId);
       return { ops: newestVersionOps(view, ev.bucket, ev.key, record), outcome: { kind: 'applied', versionId: ev.versionId } };
     }
     case 'DeleteMarkerPut': {

@@ -98,7 +98,8 @@ export const listingEntryEncoder = {
 function readString(b: Buffer, at: number, end: number): string {
   const stop = at + 1 + (b[at] ?? 0);
   assert(stop <= end, 'listing entry: truncated');
-  return b.toString('utf8', at + 1, stop);
+  // Empty strings (no checksum type) are common and need no decoding.
+  return stop === at + 1 ? '' : b.toString('utf8', at + 1, stop);
 }
 
 function writeU64(b: Buffer, at: number, n: number): void {

@@ -80,8 +80,13 @@ export class ReadModelStore implements ModelView {
     private readonly parts: Database<PartRecord, Buffer>,
   ) {}
 
-  static open(path: string): ReadModelStore {
-    const root = open({ path, maxDbs: 16, mapSize: 64 * 1024 * 1024 * 1024 });
+  /**
+   * `noSync` commits without flushing to disk: only for a model being rebuilt, which nothing serves
+   * yet and which can be rebuilt again from the log; call `sync()` and reopen it without the
+   * option before it is served (rebuild.ts does).
+   */
+  static open(path: string, opts: { noSync?: boolean } = {}): ReadModelStore {
+    const root = open({ path, maxDbs: 16, mapSize: 64 * 1024 * 1024 * 1024, ...(opts.noSync ? { noSync: true } : {}) });
     const meta = root.openDB<unknown, string>({ name: 'meta' });
     // Values are plain msgpack maps (`useRecords: false`): msgpackr's records, without shared
     // structures, repeat each record's definition in every value and took twice as long to pack
@@ -269,6 +274,15 @@ export class ReadModelStore implements ModelView {
         this.parts.removeSync(partKeyBytes(op.uploadId, op.partNumber));
         return;
     }
+  }
+
+  /** Flushes every committed transaction to disk (for a store opened with `noSync`). */
+  sync(): Promise<void> {
+    // lmdb-js's RootDatabase.sync (mdb_env_sync, forced) is not in its typings.
+    const root = this.root as unknown as { sync(callback: (err: unknown) => void): void };
+    return new Promise((resolve, reject) => {
+      root.sync((err: unknown) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
+    });
   }
 
   async close(): Promise<void> {

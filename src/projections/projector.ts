@@ -12,7 +12,7 @@
  */
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { decodeEvent } from '../events/codec.ts';
+import { decodeLoggedEvent } from '../events/codec.ts';
 import { streamName } from '../events/subjects.ts';
 import type { LoggedEvent } from '../events/types.ts';
 import { assert } from '../lib/assert.ts';
@@ -75,9 +75,9 @@ export class Projector {
   private async run(messages: ConsumerMessages): Promise<void> {
     try {
       for await (const m of messages) {
-        const decoded = decodeEvent(m.data);
+        const decoded = decodeLoggedEvent(m.data, m.seq);
         // Unknown event types (written by a newer build) advance the checkpoint but change nothing.
-        if (decoded.ok) this.pending.events.push({ ...decoded.event, seq: m.seq });
+        if (decoded.ok) this.pending.events.push(decoded.event);
         this.pending.last = m;
         this.pending.lastSeq = m.seq;
         this.kick();

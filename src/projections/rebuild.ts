@@ -5,7 +5,7 @@
  */
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { decodeEvent } from '../events/codec.ts';
+import { decodeLoggedEvent } from '../events/codec.ts';
 import { streamName } from '../events/subjects.ts';
 import type { LoggedEvent } from '../events/types.ts';
 import { limits } from '../lib/limits.ts';
@@ -36,7 +36,9 @@ export async function rebuildInto(
 ): Promise<RebuildResult> {
   const now = opts.nowMs ?? (() => Date.now());
   const started = now();
-  const store = ReadModelStore.open(dir);
+  // The new copy is served only once replayed in full, and can be replayed again after a crash:
+  // its transactions commit without fsync, and one sync at the end makes it durable.
+  let store = ReadModelStore.open(dir, { noSync: true });
   try {
     const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info(streamName);
@@ -51,8 +53,8 @@ export async function rebuildInto(
       let batchLast = 0;
       const messages = await consumer.consume({ max_messages: limits.rebuildBatchMax });
       for await (const m of messages) {
-        const decoded = decodeEvent(m.data);
-        if (decoded.ok) batch.push({ ...decoded.event, seq: m.seq });
+        const decoded = decodeLoggedEvent(m.data, m.seq);
+        if (decoded.ok) batch.push(decoded.event);
         batchLast = m.seq;
         events++;
         if (batch.length >= limits.rebuildBatchMax || m.info.pending === 0 || m.seq >= targetSeq) {
@@ -68,6 +70,9 @@ export async function rebuildInto(
       }
       await messages.close();
     }
+    await store.sync();
+    await store.close();
+    store = ReadModelStore.open(dir);
     return { store, recentOutcomes, events, lastSeq: store.checkpoint(), elapsedMs: now() - started };
   } catch (err) {
     await store.close();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import $protobuf from 'protobufjs/minimal.js';
-import { decodeEvent, encodeEvent } from '../../src/events/codec.ts';
+import { decodeEvent, decodeLoggedEvent, encodeEvent } from '../../src/events/codec.ts';
 import { strata } from '../../src/events/generated/events.js';
 import type { EventBody, StrataEvent } from '../../src/events/types.ts';
 import { bucketFromToken, bucketSubject, bucketToken, keyFromToken, keyToken, objectSubject } from '../../src/events/subjects.ts';
@@ -78,6 +78,15 @@ describe('event codec', () => {
     const edge = strata.events.v1.Envelope.encode({ eventId: 'e', type: 'ObjectVersionPut', timeMs: 1, objectVersionPut: { size: u64(2n ** 53n - 1n) } }).finish();
     const ok = decodeEvent(edge);
     expect(ok.ok && ok.event.body.type === 'ObjectVersionPut' && ok.event.body.size).toBe(2 ** 53 - 1);
+  });
+
+  it('decodes a logged event with its sequence, equal to the plain decode plus seq', () => {
+    const ev: StrataEvent = { ...meta, body: { type: 'ObjectVersionPut', ...object } };
+    const plain = decodeEvent(encodeEvent(ev));
+    const logged = decodeLoggedEvent(encodeEvent(ev), 42);
+    expect(plain.ok && logged.ok).toBe(true);
+    if (plain.ok && logged.ok) expect(logged.event).toEqual({ ...plain.event, seq: 42 });
+    expect(decodeLoggedEvent(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f]), 1).ok).toBe(false);
   });
 
   it('reports garbage as malformed, not as an event', () => {

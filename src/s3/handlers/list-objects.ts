@@ -37,15 +37,21 @@ export function readEncodingType(ctx: RequestContext): 'url' | undefined {
 }
 
 function listed(page: ListPage, withOwner: boolean, ctx: RequestContext): ListedObject[] {
-  return page.contents.map(({ key, record }) => ({
-    key,
-    lastModifiedMs: record.lastModifiedMs,
-    etag: record.etag,
-    size: record.size,
-    storageClass: record.storageClass || 'STANDARD',
-    ...(withOwner ? { owner: { id: ctx.config.ownerId, displayName: ctx.config.ownerName } } : {}),
-    ...(record.checksumAlgorithms.length > 0 ? { checksumAlgorithms: record.checksumAlgorithms, checksumType: record.checksumType === 'COMPOSITE' ? ('COMPOSITE' as const) : ('FULL_OBJECT' as const) } : {}),
-  }));
+  // One object of one shape per entry (a page has up to a thousand), the owner shared by all.
+  const owner = withOwner ? { id: ctx.config.ownerId, displayName: ctx.config.ownerName } : undefined;
+  return page.contents.map(({ key, record }) => {
+    const checksummed = record.checksumAlgorithms.length > 0;
+    return {
+      key,
+      lastModifiedMs: record.lastModifiedMs,
+      etag: record.etag,
+      size: record.size,
+      storageClass: record.storageClass || 'STANDARD',
+      owner,
+      checksumAlgorithms: checksummed ? record.checksumAlgorithms : undefined,
+      checksumType: checksummed ? (record.checksumType === 'COMPOSITE' ? ('COMPOSITE' as const) : ('FULL_OBJECT' as const)) : undefined,
+    };
+  });
 }
 
 export async function listObjectsV2(ctx: RequestContext): Promise<void> {
