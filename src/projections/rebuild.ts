@@ -47,28 +47,41 @@ export async function rebuildInto(
     let lastReport = 0;
     const recentOutcomes = new RecentOutcomes();
     const from = store.checkpoint() + 1;
-    if (targetSeq >= from) {
-      const consumer = await jetstream(nc).consumers.get(streamName, { opt_start_seq: from });
-      let batch: LoggedEvent[] = [];
-      let batchLast = 0;
-      const messages = await consumer.consume({ max_messages: limits.rebuildBatchMax });
-      for await (const m of messages) {
-        const decoded = decodeLoggedEvent(m.data, m.seq);
-        if (decoded.ok) batch.push(decoded.event);
-        batchLast = m.seq;
-        events++;
-        if (batch.length >= limits.rebuildBatchMax || m.info.pending === 0 || m.seq >= targetSeq) {
-          for (const a of await store.apply(batch, batchLast)) recentOutcomes.set(a.seq, a.outcome);
-          batch = [];
-          const t = now();
-          if (opts.onProgress && (t - lastReport >= 250 || batchLast >= targetSeq)) {
-            lastReport = t;
-            opts.onProgress({ appliedSeq: batchLast, targetSeq, events, elapsedMs: t - started });
-          }
-          if (batchLast >= targetSeq) break;
-        }
+    // One transaction commits (on LMDB's writer thread) while the next batch is pulled and
+    // decoded; never more than one, so memory stays bounded by two batches.
+    let committing: Promise<void> = Promise.resolve();
+    const commit = async (batch: readonly LoggedEvent[], batchLast: number, eventsSoFar: number): Promise<void> => {
+      for (const a of await store.apply(batch, batchLast)) recentOutcomes.set(a.seq, a.outcome);
+      const t = now();
+      if (opts.onProgress && (t - lastReport >= 250 || batchLast >= targetSeq)) {
+        lastReport = t;
+        opts.onProgress({ appliedSeq: batchLast, targetSeq, events: eventsSoFar, elapsedMs: t - started });
       }
-      await messages.close();
+    };
+    try {
+      if (targetSeq >= from) {
+        const consumer = await jetstream(nc).consumers.get(streamName, { opt_start_seq: from });
+        let batch: LoggedEvent[] = [];
+        const messages = await consumer.consume({ max_messages: limits.rebuildBatchMax });
+        for await (const m of messages) {
+          const decoded = decodeLoggedEvent(m.data, m.seq);
+          if (decoded.ok) batch.push(decoded.event);
+          events++;
+          if (batch.length >= limits.rebuildBatchMax || m.info.pending === 0 || m.seq >= targetSeq) {
+            await committing;
+            committing = commit(batch, m.seq, events);
+            // Awaited before the next batch or at the end; this only keeps a failure meanwhile from
+            // counting as unhandled.
+            committing.catch(() => undefined);
+            batch = [];
+            if (m.seq >= targetSeq) break;
+          }
+        }
+        await messages.close();
+      }
+    } finally {
+      // Never leave a transaction running under a closing store; its failure, if any, is thrown.
+      await committing;
     }
     await store.sync();
     await store.close();
