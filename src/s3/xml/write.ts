@@ -51,14 +51,17 @@ export type XmlScalar = string | number | bigint | boolean;
 
 const elementName = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
-/** Writes a document element by element; `done()` checks every element was closed. */
+/**
+ * Writes a document element by element; `done()` checks every element was closed. Assertion
+ * messages are built only when an assertion fails (a listing writes thousands of elements).
+ */
 export class XmlWriter {
   readonly #parts: string[] = [xmlProlog];
   readonly #open: string[] = [];
 
   /** Opens an element; give `{ xmlns: s3Xmlns }` on a root element of the S3 namespace. */
   open(name: string, attributes: Readonly<Record<string, string>> = {}): this {
-    assert(elementName.test(name), `bad element name: ${name}`);
+    if (!elementName.test(name)) assert(false, `bad element name: ${name}`);
     let tag = `<${name}`;
     for (const [attribute, value] of Object.entries(attributes)) {
       assert(elementName.test(attribute) || attribute === 'xmlns', `bad attribute name: ${attribute}`);
@@ -72,14 +75,14 @@ export class XmlWriter {
   /** Closes the innermost open element, which must be `name` (it keeps builders readable). */
   close(name: string): this {
     const innermost = this.#open.pop();
-    assert(innermost === name, `closing ${name} but ${String(innermost)} is open`);
+    if (innermost !== name) assert(false, `closing ${name} but ${String(innermost)} is open`);
     this.#parts.push(`</${name}>`);
     return this;
   }
 
   /** `<name>text</name>`; an empty string gives `<name></name>`, as S3 writes it. */
   leaf(name: string, value: XmlScalar): this {
-    assert(elementName.test(name), `bad element name: ${name}`);
+    if (!elementName.test(name)) assert(false, `bad element name: ${name}`);
     this.#parts.push(`<${name}>${escapeXml(scalarText(value))}</${name}>`);
     return this;
   }
@@ -113,6 +116,6 @@ export class XmlWriter {
 }
 
 function scalarText(value: XmlScalar): string {
-  if (typeof value === 'number') assert(Number.isFinite(value), `not a finite number: ${value}`);
+  if (typeof value === 'number' && !Number.isFinite(value)) assert(false, `not a finite number: ${value}`);
   return String(value);
 }
