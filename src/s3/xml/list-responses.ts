@@ -187,10 +187,30 @@ function writeListedObject(xml: XmlWriter, entry: ListedObject, enc: EncodingTyp
   xml.fragment(
     `<Contents><Key>${escapeXml(listingText(entry.key, enc))}</Key>` +
       `<LastModified>${formatIsoTimestamp(entry.lastModifiedMs)}</LastModified>` +
-      `<ETag>${escapeXml(quoteEtag(entry.etag))}</ETag>${checksums}<Size>${entry.size}</Size>${owner}` +
-      `<StorageClass>${escapeXml(entry.storageClass)}</StorageClass></Contents>`,
+      `<ETag>${etagText(entry.etag)}</ETag>${checksums}<Size>${entry.size}</Size>${owner}` +
+      `<StorageClass>${storageClassText(entry.storageClass)}</StorageClass></Contents>`,
   );
 }
+
+/**
+ * escapeXml(quoteEtag(etag)) without building the quoted string first (escaping a concatenation
+ * flattens it): the quotes S3 adds are written as `&quot;`, as escapeXml would.
+ */
+function etagText(etag: string): string {
+  const quoted = etag.length >= 2 && etag.startsWith('"') && etag.endsWith('"'); // as quoteEtag decides
+  return quoted ? escapeXml(etag) : `&quot;${escapeXml(etag)}&quot;`;
+}
+
+/** A page's entries share one or two storage classes: the last one's escaped text is kept. */
+function storageClassText(storageClass: string): string {
+  if (storageClass !== lastStorageClass) {
+    lastStorageClassText = escapeXml(storageClass);
+    lastStorageClass = storageClass;
+  }
+  return lastStorageClassText;
+}
+let lastStorageClass = '';
+let lastStorageClassText = '';
 
 function writeChecksumAlgorithms(
   xml: XmlWriter,
