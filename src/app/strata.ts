@@ -123,6 +123,7 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
 
     const gatewayDir = join(config.dataDir, 'gateways', config.gatewayId);
     const store = ReadModelStore.open(await currentModelDir(gatewayDir));
+    if (store.discardedAfterMachineRestart) log(`gateway ${config.gatewayId}: the read model was open when the machine went down; replaying it from the log`);
     // The live model can be replaced by a rebuild (strata replay --rebuild): stop whichever is live.
     const live: LiveModel = { store, projector: new Projector(nc, store, `projector-${config.gatewayId}`) };
     stops.push(() => live.store.close());

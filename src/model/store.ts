@@ -14,6 +14,7 @@
  */
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { assert } from '../lib/assert.ts';
+import { prepareVolatileEnv, type VolatileEnv, type VolatileOpenOptions } from '../lib/volatile-lmdb.ts';
 import type { LoggedEvent } from '../events/types.ts';
 import { bucketPrefixBytes, keySuccessor, objectKeyBytes, partKeyBytes, prefixSuccessor, uploadKeyBytes, versionIdKeyBytes, versionKeyBytes, versionRangeOfKey } from './keys.ts';
 import { listingEntryEncoder } from './listing-entry-codec.ts';
@@ -78,15 +79,25 @@ export class ReadModelStore implements ModelView {
     private readonly versionIds: Database<number, Buffer>,
     readonly uploads: Database<UploadRecord, Buffer>,
     private readonly parts: Database<PartRecord, Buffer>,
+    private readonly env: VolatileEnv,
   ) {}
 
+  /** The model was found open after a machine restart and removed: it replays from the first event. */
+  get discardedAfterMachineRestart(): boolean {
+    return this.env.discardedAfterMachineRestart;
+  }
+
   /**
-   * `noSync` commits without flushing to disk: only for a model being rebuilt, which nothing serves
-   * yet and which can be rebuilt again from the log; call `sync()` and reopen it without the
-   * option before it is served (rebuild.ts does).
+   * Commits are not fsynced where the boot id can guard them (lib/volatile-lmdb.ts): the model is a
+   * projection of the log, so a model found open after a machine restart is removed and replayed
+   * from the first event (its checkpoint goes with it); a crash of the process loses nothing
+   * committed. `noSync` asks for unsynced commits even without that guard: only for a model being
+   * rebuilt, which nothing serves yet; call `sync()` before it is served (rebuild.ts does).
    */
-  static open(path: string, opts: { noSync?: boolean } = {}): ReadModelStore {
-    const root = open({ path, maxDbs: 16, mapSize: 64 * 1024 * 1024 * 1024, ...(opts.noSync ? { noSync: true } : {}) });
+  static open(path: string, opts: { noSync?: boolean } & VolatileOpenOptions = {}): ReadModelStore {
+    const env = prepareVolatileEnv(path, opts.bootId === undefined ? {} : { bootId: opts.bootId });
+    const noSync = env.noSync || (opts.noSync ?? false);
+    const root = open({ path, maxDbs: 16, mapSize: 64 * 1024 * 1024 * 1024, ...(noSync ? { noSync: true } : {}) });
     const meta = root.openDB<unknown, string>({ name: 'meta' });
     // Values are plain msgpack maps (`useRecords: false`): msgpackr's records, without shared
     // structures, repeat each record's definition in every value and took twice as long to pack
@@ -101,7 +112,7 @@ export class ReadModelStore implements ModelView {
     const versionIds = root.openDB<number, Buffer>({ name: 'versionIds', ...binary });
     const uploads = root.openDB<UploadRecord, Buffer>({ name: 'uploads', ...binary });
     const parts = root.openDB<PartRecord, Buffer>({ name: 'parts', ...binary });
-    const store = new ReadModelStore(root, meta, buckets, objects, versions, versionIds, uploads, parts);
+    const store = new ReadModelStore(root, meta, buckets, objects, versions, versionIds, uploads, parts, env);
     const version = meta.get(versionKey);
     if (version !== undefined && version !== readModelVersion) {
       // An older model: drop it and rebuild from the log (the log is the truth).
@@ -287,6 +298,7 @@ export class ReadModelStore implements ModelView {
 
   async close(): Promise<void> {
     await this.root.close();
+    this.env.closed();
   }
 
   /** Every entry of every database, for comparing a rebuilt model with a live one in tests. */

@@ -2,7 +2,7 @@
  * The model's evolve, applied through its real LMDB store (a temp dir, milliseconds): buckets,
  * versions, delete markers and the latest-version index, event by event.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -104,5 +104,33 @@ describe('model: versioning', () => {
     await apply('b', 'k', { type: 'DeleteMarkerPut' });
     expect(store.version('b', 'k', 'null')?.deleteMarker).toBe(true);
     expect(store.object('b', 'k')).toBeUndefined();
+  });
+});
+
+describe('model: commits without fsync, guarded by the boot id (lib/volatile-lmdb.ts)', () => {
+  it('keeps a model left open by a crashed process, replays one left open by a crashed machine', async () => {
+    await apply('b1', '', created);
+    await apply('b1', 'k', put(3));
+    expect(store.checkpoint()).toBe(2);
+    // What a crash leaves: the environment's files as they are now, with the open marker.
+    const crashed = mkdtempSync(join(tmpdir(), 'strata-model-crash-'));
+    const crashedAgain = mkdtempSync(join(tmpdir(), 'strata-model-crash-'));
+    try {
+      cpSync(dir, crashed, { recursive: true });
+      cpSync(dir, crashedAgain, { recursive: true });
+      const bootId = readFileSync(join(dir, 'open-boot-id'), 'utf8').trim();
+
+      const sameBoot = ReadModelStore.open(crashed, { bootId: () => bootId });
+      expect([sameBoot.discardedAfterMachineRestart, sameBoot.checkpoint(), sameBoot.object('b1', 'k')?.size]).toEqual([false, 2, 3]);
+      await sameBoot.close();
+      expect(existsSync(join(crashed, 'open-boot-id'))).toBe(false);
+
+      const otherBoot = ReadModelStore.open(crashedAgain, { bootId: () => `${bootId}-after-restart` });
+      expect([otherBoot.discardedAfterMachineRestart, otherBoot.checkpoint(), otherBoot.bucket('b1')]).toEqual([true, 0, undefined]);
+      await otherBoot.close();
+    } finally {
+      rmSync(crashed, { recursive: true, force: true });
+      rmSync(crashedAgain, { recursive: true, force: true });
+    }
   });
 });
