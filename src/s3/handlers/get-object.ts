@@ -27,25 +27,99 @@ function lookup(ctx: RequestContext): { rec: ObjectRecord; headers: Record<strin
   return { rec, headers };
 }
 
+/** HeadObject reads nothing: it waits for the key's read fence (handlers/index.ts), then answers. */
 export async function headObject(ctx: RequestContext): Promise<void> {
-  await serve(ctx, false);
+  await serve(ctx, false, undefined);
 }
 
+/**
+ * GetObject overlaps the read fence with the body's first read: the shards of the record the
+ * model holds now are fetched while the fence asks JetStream for the key's last sequence. After
+ * the fence, the record is looked up again, and the early read is used only when that lookup
+ * names the same version (same log sequence) and range; otherwise it is dropped and the read
+ * starts over. Shards never change once written, so a read of the same version is the read the
+ * fenced lookup would have made. (Not wrapped in keyFenced: it fences itself.)
+ */
 export async function getObject(ctx: RequestContext): Promise<void> {
-  await serve(ctx, true);
+  const fenced = ctx.engine.readFence(ctx.bucket, ctx.key);
+  const early = startEarlyRead(ctx);
+  let used = false;
+  try {
+    await fenced;
+    used = await serve(ctx, true, early);
+  } finally {
+    if (!used && early !== undefined) abandonEarlyRead(early);
+  }
 }
 
-async function serve(ctx: RequestContext, withBody: boolean): Promise<void> {
+/** A body read started before the read fence answered. */
+interface EarlyRead {
+  readonly seq: number;
+  readonly start: number;
+  readonly end: number;
+  readonly chunks: AsyncGenerator<Buffer>;
+  readonly first: Promise<IteratorResult<Buffer>>;
+}
+
+/** The bytes a GET of `rec` answers with, or an unsatisfiable range. */
+function planRange(ctx: RequestContext, rec: ObjectRecord) {
+  const rangeHeader = headerValue(ctx.req.headers, 'range');
+  const part = selectPart(rec, ctx.target.query.get('partNumber'), rangeHeader);
+  const range = part?.partsCount !== undefined ? { kind: 'range' as const, start: part.start, end: part.end } : parseRange(rangeHeader, rec.size);
+  return { rangeHeader, part, range };
+}
+
+function startEarlyRead(ctx: RequestContext): EarlyRead | undefined {
+  let rec: ObjectRecord;
+  let start: number;
+  let end: number;
+  try {
+    const found = ctx.engine.lookup(ctx.bucket, ctx.key, readVersionId(ctx));
+    if (found.kind !== 'found') return undefined;
+    rec = found.record;
+    const { range } = planRange(ctx, rec);
+    if (range.kind === 'unsatisfiable') return undefined;
+    [start, end] = range.kind === 'range' ? [range.start, range.end] : [0, rec.size - 1];
+  } catch {
+    return undefined; // the fenced lookup decides what to answer
+  }
+  // Inline bodies cost no read; large ones wait for their admission (large-gets.ts) as before.
+  if (rec.inlineData !== undefined || end < start || end - start + 1 > limits.shardBytesMax) return undefined;
+  const chunks = ctx.engine.readRange(rec, start, end);
+  const first = chunks.next();
+  first.catch(() => undefined); // surfaces when used; dropped otherwise
+  return { seq: rec.seq, start, end, chunks, first };
+}
+
+function abandonEarlyRead(e: EarlyRead): void {
+  void e.first
+    .then(
+      (r) => {
+        if (r.done !== true) releaseReadBuffer(r.value);
+      },
+      () => undefined,
+    )
+    .finally(() => e.chunks.return(undefined).catch(() => undefined));
+}
+
+async function* continueEarlyRead(e: EarlyRead): AsyncGenerator<Buffer> {
+  const first = await e.first;
+  if (first.done === true) return;
+  yield first.value;
+  yield* e.chunks;
+}
+
+/** Answers a GET or HEAD; true when it took over `early` (whose chunks it then consumed or released). */
+async function serve(ctx: RequestContext, withBody: boolean, early: EarlyRead | undefined): Promise<boolean> {
   const { rec, headers } = lookup(ctx);
   for (const [param, header] of responseOverrides) {
     const v = ctx.target.query.get(param);
     if (v !== null) headers[header] = v;
   }
-  const rangeHeader = headerValue(ctx.req.headers, 'range');
-  const part = selectPart(rec, ctx.target.query.get('partNumber'), rangeHeader);
-  const range = part?.partsCount !== undefined ? { kind: 'range' as const, start: part.start, end: part.end } : parseRange(rangeHeader, rec.size);
+  const { rangeHeader, part, range } = planRange(ctx, rec);
   if (range.kind === 'unsatisfiable') throw invalidRangeError(rangeHeader ?? '', rec.size);
   const [start, end] = range.kind === 'range' ? [range.start, range.end] : [0, rec.size - 1];
+  const reuse = early !== undefined && early.seq === rec.seq && early.start === start && early.end === end;
   const res = ctx.res;
   for (const [k, v] of Object.entries(headers)) {
     // A whole-object checksum does not describe a part of the body: S3 leaves it out of a ranged
@@ -67,16 +141,17 @@ async function serve(ctx: RequestContext, withBody: boolean): Promise<void> {
   res.statusCode = range.kind === 'range' ? 206 : 200;
   if (!withBody || rec.size === 0) {
     res.end();
-    return;
+    return false;
   }
   let closed = false;
   res.once('close', () => (closed = true));
   const release = end - start + 1 > limits.shardBytesMax ? await admitLargeGet() : undefined;
+  const chunks = reuse ? continueEarlyRead(early) : ctx.engine.readRange(rec, start, end);
   try {
-    for await (const chunk of ctx.engine.readRange(rec, start, end)) {
+    for await (const chunk of chunks) {
       if (closed) {
         releaseReadBuffer(chunk);
-        return;
+        return reuse;
       }
       // A reused read buffer goes back to its pool once the socket has taken the bytes.
       if (!res.write(chunk, () => releaseReadBuffer(chunk))) await Promise.race([once(res, 'drain'), once(res, 'close')]);
@@ -85,4 +160,5 @@ async function serve(ctx: RequestContext, withBody: boolean): Promise<void> {
     release?.();
   }
   res.end();
+  return reuse;
 }

@@ -42,7 +42,8 @@ export const handlers: Partial<Record<S3Operation, Handler>> = {
   ListObjectsV2: streamFenced(listObjectsV2),
   ListObjects: streamFenced(listObjectsV1),
   PutObject: putObject,
-  GetObject: keyFenced(getObject),
+  // GetObject fences itself, overlapping the fence with its first read (get-object.ts).
+  GetObject: getObject,
   HeadObject: keyFenced(headObject),
   DeleteObject: deleteObject,
   DeleteObjects: deleteObjects,
