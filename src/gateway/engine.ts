@@ -200,15 +200,25 @@ export class Engine {
   }
 
   async putObject(actor: Actor, input: PutObjectInput): Promise<Result<PutObjectOutput>> {
-    const bucket = await this.bucketForWrite(input.bucket);
-    if (!bucket) return fail('NoSuchBucket');
+    // The bucket as the log has it (fenced) decides the version id, which is needed only at the
+    // commit. When this gateway already knows the bucket, the fence runs while the body streams;
+    // otherwise (and for conditional writes) it comes first, so that a PUT to a missing bucket
+    // reads no body. A bucket deleted meanwhile leaves unreferenced shards, reclaimed like any
+    // orphan; the projector's outcome decides the answer either way.
+    const overlap = !hasCondition(input.condition) && this.d.store.bucket(input.bucket) !== undefined;
+    const fencing = overlap ? this.bucketForWrite(input.bucket) : undefined;
+    fencing?.catch(() => undefined); // awaited below, after the body
+    let bucket = overlap ? undefined : await this.bucketForWrite(input.bucket);
+    if (!overlap && !bucket) return fail('NoSuchBucket');
     if (hasCondition(input.condition)) {
       // Fail fast, before the body is streamed; the commit below decides race-free.
       const pre = await precheckCondition(this.d, input.bucket, input.key, input.condition);
       if (!pre.ok) return pre;
     }
     const written = await writeBody(this.d.placement, input, this.d.digests);
+    if (fencing !== undefined) bucket = await fencing;
     if (!written.ok) return written;
+    if (!bucket) return fail('NoSuchBucket');
     const w = written.value;
     const h = input.headers;
     const body: EventBody = {

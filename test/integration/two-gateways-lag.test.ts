@@ -16,13 +16,14 @@ import {
   ListBucketsCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
-  type S3Client,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testSeed } from '../support/prng.ts';
+import { expectS3Error } from '../support/s3-errors.ts';
 import { lagProjector } from '../support/lag.ts';
 import { startGateways, writeThenRead, type Gateways } from '../support/two-gateways.ts';
-import type { TestStrata } from '../support/strata.ts';
+import { testCredentials, type TestStrata } from '../support/strata.ts';
 
 let g: Gateways;
 let a: TestStrata;
@@ -181,6 +182,29 @@ describe('bucket state across gateways (B lagging)', () => {
         expect(bytes.equals(version(i)), `GET through B after overwrite ${i}`).toBe(true);
       }
     });
+  });
+
+  it('PUT through B into a bucket just deleted through A is NoSuchBucket, though B still knew the bucket', async () => {
+    await s3a.send(new CreateBucketCommand({ Bucket: 'lag-put-gone' }));
+    await bCaughtUp();
+    // A long lag, so that B still holds the bucket when the PUT arrives and streams the body
+    // while its fence waits for the deletion.
+    const undo = lagProjector(b.strata.store, 1000);
+    try {
+      await s3a.send(new DeleteBucketCommand({ Bucket: 'lag-put-gone' }));
+      expect(b.strata.store.bucket('lag-put-gone'), 'B still has the bucket').toBeDefined();
+      // Above the inline limit: the body goes to the storage node while B's fence is answered.
+      // One attempt: a retry would arrive after B caught up and prove nothing.
+      const single = new S3Client({ endpoint: b.strata.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: testCredentials, maxAttempts: 1 });
+      try {
+        await expectS3Error(single.send(new PutObjectCommand({ Bucket: 'lag-put-gone', Key: 'k', Body: Buffer.alloc(100_000, 1) })), 'NoSuchBucket', 404);
+      } finally {
+        single.destroy();
+      }
+    } finally {
+      undo();
+    }
+    await expectS3Error(s3a.send(new HeadBucketCommand({ Bucket: 'lag-put-gone' })), 'NotFound', 404);
   });
 
   it('DeleteObjects through B in a bucket just created through A', async () => {
