@@ -16,6 +16,7 @@ import { decodeLoggedEvent } from '../events/codec.ts';
 import { streamName } from '../events/subjects.ts';
 import type { LoggedEvent } from '../events/types.ts';
 import { assert } from '../lib/assert.ts';
+import { UnavailableError } from '../lib/retryable.ts';
 import { isNotFoundError } from './nats-errors.ts';
 
 export interface FollowerSink {
@@ -84,7 +85,7 @@ export class LogFollower {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w.timer !== timer);
-        reject(new Error(`log follower ${this.consumerName} did not reach sequence ${seq} within ${timeoutMs} ms`));
+        reject(new UnavailableError(`log follower ${this.consumerName} did not reach sequence ${seq} within ${timeoutMs} ms`));
       }, timeoutMs);
       this.waiters.push({ seq, resolve, reject, timer });
     });

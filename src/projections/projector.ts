@@ -17,6 +17,7 @@ import { streamName } from '../events/subjects.ts';
 import type { LoggedEvent } from '../events/types.ts';
 import { assert } from '../lib/assert.ts';
 import { limits } from '../lib/limits.ts';
+import { UnavailableError } from '../lib/retryable.ts';
 import type { Outcome } from '../model/evolve.ts';
 import { isNotFoundError } from '../log/nats-errors.ts';
 import type { ReadModelStore } from '../model/store.ts';
@@ -159,7 +160,8 @@ export class Projector {
           if (rest.length > 0) this.waiters.set(seq, rest);
           else this.waiters.delete(seq);
         }
-        reject(new Error(`projection did not reach sequence ${seq} within ${timeoutMs} ms`));
+        // A model far behind the log (catching up after a restart or a bulk load): retry later, 503.
+        reject(new UnavailableError(`projection did not reach sequence ${seq} within ${timeoutMs} ms`));
       }, timeoutMs);
       const w: Waiter = { seq, resolve, reject, timer };
       const list = this.waiters.get(seq);

@@ -19,6 +19,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { limits } from '../../src/lib/limits.ts';
 import { testSeed } from '../support/prng.ts';
 import { expectS3Error } from '../support/s3-errors.ts';
 import { lagProjector } from '../support/lag.ts';
@@ -205,6 +206,27 @@ describe('bucket state across gateways (B lagging)', () => {
       undo();
     }
     await expectS3Error(s3a.send(new HeadBucketCommand({ Bucket: 'lag-put-gone' })), 'NotFound', 404);
+  });
+
+  it('a read through B while its model is far behind the log answers 503 ServiceUnavailable once the fence gives up', async () => {
+    await s3a.send(new CreateBucketCommand({ Bucket: 'lag-far' }));
+    await bCaughtUp();
+    const limitsMutable = limits as { projectionWaitMs: number };
+    const waitMs = limitsMutable.projectionWaitMs;
+    limitsMutable.projectionWaitMs = 300;
+    const undo = lagProjector(b.strata.store, 3000);
+    const single = new S3Client({ endpoint: b.strata.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: testCredentials, maxAttempts: 1 });
+    try {
+      await s3a.send(new PutObjectCommand({ Bucket: 'lag-far', Key: 'k', Body: 'v' }));
+      await expectS3Error(single.send(new GetObjectCommand({ Bucket: 'lag-far', Key: 'k' })), 'ServiceUnavailable', 503);
+    } finally {
+      single.destroy();
+      undo();
+      limitsMutable.projectionWaitMs = waitMs;
+    }
+    await bCaughtUp();
+    const got = await s3b.send(new GetObjectCommand({ Bucket: 'lag-far', Key: 'k' }));
+    expect(await got.Body?.transformToString()).toBe('v');
   });
 
   it('DeleteObjects through B in a bucket just created through A', async () => {
