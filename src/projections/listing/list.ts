@@ -48,7 +48,11 @@ export function listObjects(objects: Database<ListingEntry, Buffer>, q: ListQuer
 
   outer: while (true) {
     // One range read per contiguous run of keys; a common prefix restarts the range after its group.
-    for (const { key, value } of objects.getRange({ start: pos, end })) {
+    // With a delimiter most keys found end in a group: their values are never decoded (a
+    // content key's value is read by key), and each seek reads one key, not a page of values.
+    const range = delim.length > 0 ? objects.getKeys({ start: pos, end }) : objects.getRange({ start: pos, end });
+    for (const item of range) {
+      const key = (delim.length > 0 ? item : (item as { key: Buffer }).key) as Buffer;
       if (!startsWith(key, scanPrefix)) break outer;
       if (delim.length > 0) {
         const at = key.indexOf(delim, scanPrefix.length);
@@ -74,6 +78,8 @@ export function listObjects(objects: Database<ListingEntry, Buffer>, q: ListQuer
         break outer;
       }
       const k = key.toString('utf8', bucketPrefixLen, key.length);
+      const value = delim.length > 0 ? objects.get(key) : (item as { value: ListingEntry }).value;
+      assert(value !== undefined, 'a listed key has its entry');
       contents.push({ key: k, record: value });
       last = k;
     }
