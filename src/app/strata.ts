@@ -8,6 +8,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Engine } from '../gateway/engine.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { DigestPool } from '../lib/digest-pool.ts';
+import { limits } from '../lib/limits.ts';
 import { startEmbeddedNats, type EmbeddedNats } from '../log/nats-server.ts';
 import { EventLog } from '../log/publisher.ts';
 import { ensureStream } from '../log/stream.ts';
@@ -62,9 +63,23 @@ export async function connectNats(url: string, name: string): Promise<NatsConnec
 export async function startStrata(config: StrataConfig, opts: StartOptions = {}): Promise<Strata> {
   const log = opts.log ?? ((line: string) => console.error(line));
   const clock = opts.clock ?? systemClock;
-  const stops: (() => Promise<void>)[] = [];
+  const stops: { readonly name: string; readonly stop: () => Promise<void> }[] = [];
+  const onStop = (name: string, stop: () => Promise<void>): void => {
+    stops.push({ name, stop });
+  };
   const stopAll = async (): Promise<void> => {
-    for (const s of stops.reverse()) await s().catch((err: unknown) => log(`stop: ${String(err)}`));
+    for (const s of stops.reverse()) {
+      const started = Date.now();
+      // A step that hangs would hang the whole shutdown silently: say which one is slow.
+      const slow = setInterval(() => log(`stop: ${s.name} still stopping after ${Math.round((Date.now() - started) / 1000)} s`), limits.stopStepReportMs);
+      try {
+        await s.stop();
+      } catch (err) {
+        log(`stop: ${s.name}: ${String(err)}`);
+      } finally {
+        clearInterval(slow);
+      }
+    }
     stops.length = 0;
   };
   try {
@@ -82,10 +97,10 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
       });
       natsUrl = nats.url;
       const n = nats;
-      stops.push(() => n.stop());
+      onStop('nats-server', () => n.stop());
     }
     const nc = await connectNats(natsUrl, `strata-${config.gatewayId}`);
-    stops.push(async () => {
+    onStop('nats connection', async () => {
       await nc.drain();
     });
     await ensureStream(nc, { replicas: config.streamReplicas, duplicateWindowMs: 2 * 60 * 1000, maxMsgBytes: 1024 * 1024 });
@@ -93,7 +108,7 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
     // PUT bodies are hashed on these threads (MD5, checksums, shard crc32s), and the embedded node
     // checks the crc32 of large reads there, not on the event loop. Stopped after the node.
     const digests = await DigestPool.start();
-    stops.push(() => digests.stop());
+    onStop('digest workers', () => digests.stop());
 
     let local: LocalShardStore | undefined;
     let hosted: HostedNode | undefined;
@@ -107,7 +122,7 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
         ...(config.segmentBytesMax === undefined ? {} : { segmentBytesMax: config.segmentBytesMax }),
       });
       hosted = h;
-      stops.push(() => h.stop());
+      onStop('storage node', () => h.stop());
       local = new LocalShardStore(h.node);
     }
     let source: NodeSource;
@@ -116,7 +131,7 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
     } else {
       // Discovery: the nodes announcing themselves in the registry (the embedded one included).
       const directory = await NodeDirectory.open(nc, clock);
-      stops.push(() => directory.stop());
+      onStop('node directory', () => directory.stop());
       source = directory;
     }
     const placement = new ReplicatedPlacement(nc, local, source, maxShardBytes(nc), clock);
@@ -126,9 +141,9 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
     if (store.discardedAfterMachineRestart) log(`gateway ${config.gatewayId}: the read model was open when the machine went down; replaying it from the log`);
     // The live model can be replaced by a rebuild (strata replay --rebuild): stop whichever is live.
     const live: LiveModel = { store, projector: new Projector(nc, store, `projector-${config.gatewayId}`) };
-    stops.push(() => live.store.close());
+    onStop('read model', () => live.store.close());
     await live.projector.start();
-    stops.push(() => live.projector.stop());
+    onStop('projector', () => live.projector.stop());
     const projector = live.projector;
 
     const eventLog = await EventLog.open(nc);
@@ -142,7 +157,8 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
     });
     server.listen(config.port, config.host);
     await once(server, 'listening');
-    stops.push(
+    onStop(
+      'http server',
       () =>
         new Promise<void>((resolve) => {
           server.close(() => resolve());
@@ -152,7 +168,7 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
     const rebuild = (o: { projection?: ProjectionName; onProgress?: (p: RebuildProgress) => void } = {}): Promise<RebuildSummary> =>
       rebuildAndSwap(nc, live, engine, { gatewayDir, gatewayId: config.gatewayId, ...o });
     const admin = serveAdmin(nc, config.gatewayId, rebuild, log);
-    stops.push(() => admin.stop());
+    onStop('admin', () => admin.stop());
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     return {

@@ -37,7 +37,8 @@ export async function startTestStrata(overrides: Partial<StrataConfig> = {}): Pr
   const lines: string[] = [];
   const log = (l: string): void => {
     lines.push(l);
-    if (process.env['STRATA_TEST_LOG']) console.error(l);
+    // A slow or failing shutdown step is always shown: a hung stop is otherwise a bare hook timeout.
+    if (process.env['STRATA_TEST_LOG'] || l.startsWith('stop:')) console.error(l);
   };
   let strata = await startStrata(config, { log });
   const h: TestStrata = {

@@ -1,5 +1,5 @@
 /** GetObject and HeadObject: conditionals, Range, response-* overrides, streamed body. */
-import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import type { RequestContext } from '../context.ts';
 import { evaluateConditions, readConditions } from '../conditional.ts';
 import { s3Error } from '../errors.ts';
@@ -109,6 +109,19 @@ async function* continueEarlyRead(e: EarlyRead): AsyncGenerator<Buffer> {
   yield* e.chunks;
 }
 
+/** Resolves on 'drain' or 'close', leaving no listener behind (a long body waits many times). */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 /** Answers a GET or HEAD; true when it took over `early` (whose chunks it then consumed or released). */
 async function serve(ctx: RequestContext, withBody: boolean, early: EarlyRead | undefined): Promise<boolean> {
   const { rec, headers } = lookup(ctx);
@@ -154,7 +167,7 @@ async function serve(ctx: RequestContext, withBody: boolean, early: EarlyRead | 
         return reuse;
       }
       // A reused read buffer goes back to its pool once the socket has taken the bytes.
-      if (!res.write(chunk, () => releaseReadBuffer(chunk))) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      if (!res.write(chunk, () => releaseReadBuffer(chunk))) await drainedOrClosed(res);
     }
   } finally {
     release?.();
