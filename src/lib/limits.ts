@@ -71,6 +71,8 @@ export const limits = {
   projectorTxnEventsMax: 512,
   /** How long a write waits for the local projector to apply its event before failing. */
   projectionWaitMs: 30_000,
+  /** Shutdown: longest wait for a node registry key listing in flight. */
+  nodeDirectoryStopWaitMs: 5_000,
   /** Shutdown: a stop step still running after this long is reported (and again every period). */
   stopStepReportMs: 10_000,
   /** Concurrent HTTP requests the gateway serves before answering SlowDown. */

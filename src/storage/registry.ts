@@ -77,6 +77,7 @@ export class NodeDirectory {
   private nodes = new Map<string, NodeAnnouncement>();
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> = Promise.resolve();
+  private refreshInFlight = false;
 
   private constructor(
     private readonly kv: KV,
@@ -87,9 +88,17 @@ export class NodeDirectory {
     const d = new NodeDirectory(await openRegistry(nc), clock);
     await d.refresh();
     d.timer = setInterval(() => {
-      d.refreshing = d.refresh().catch(() => {
-        // Keep the last known view while NATS is away; entries age out by their heartbeat time.
-      });
+      // One refresh at a time: a slow one (NATS busy or away) must not pile up key listings.
+      if (d.refreshInFlight) return;
+      d.refreshInFlight = true;
+      d.refreshing = d
+        .refresh()
+        .catch(() => {
+          // Keep the last known view while NATS is away; entries age out by their heartbeat time.
+        })
+        .finally(() => {
+          d.refreshInFlight = false;
+        });
     }, limits.nodeHeartbeatMs / 2);
     return d;
   }
@@ -118,8 +127,18 @@ export class NodeDirectory {
     return this.nodes.get(nodeId);
   }
 
+  /**
+   * Stops refreshing. A refresh still listing keys is waited for at most
+   * limits.nodeDirectoryStopWaitMs: a key listing has no deadline of its own, and a shutdown must
+   * not hang on one (it ends with an error once the connection closes, and that is ignored).
+   */
   async stop(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
-    await this.refreshing;
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, limits.nodeDirectoryStopWaitMs);
+    });
+    await Promise.race([this.refreshing, gaveUp]);
+    clearTimeout(timer);
   }
 }
