@@ -2,8 +2,8 @@
  * Shard ids are 16 random bytes. APIs and NATS headers carry them as 32 lowercase hex characters;
  * segment records and the index carry the raw bytes.
  */
-import { randomFillSync } from 'node:crypto';
 import { assert } from '../lib/assert.ts';
+import { newShardId as newRandomShardId } from '../lib/ids.ts';
 import { SHARD_ID_BYTES } from './segment-format.ts';
 
 const SHARD_ID_PATTERN = /^[0-9a-f]{32}$/;
@@ -22,22 +22,7 @@ export function shardIdFromBytes(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
 }
 
-/** Random bytes drawn from the CSPRNG a block at a time: one system call per 256 ids, not per id. */
-const randomBlock = Buffer.alloc(SHARD_ID_BYTES * 256);
-let randomUsed = randomBlock.length;
-
-function pooledRandom(bytes: number): Uint8Array {
-  assert(bytes === SHARD_ID_BYTES);
-  if (randomUsed + bytes > randomBlock.length) {
-    randomFillSync(randomBlock);
-    randomUsed = 0;
-  }
-  const out = randomBlock.subarray(randomUsed, randomUsed + bytes);
-  randomUsed += bytes;
-  return out;
-}
-
 /** The random source is a parameter so tests can make ids deterministic. */
-export function newShardId(random: (bytes: number) => Uint8Array = pooledRandom): string {
-  return shardIdFromBytes(random(SHARD_ID_BYTES));
+export function newShardId(random?: (bytes: number) => Uint8Array): string {
+  return random === undefined ? newRandomShardId() : shardIdFromBytes(random(SHARD_ID_BYTES));
 }
