@@ -262,41 +262,29 @@ function decodeEnvelope(bytes: Uint8Array): { env: strata.events.v1.Envelope; bo
 export function decodeEvent(bytes: Uint8Array): DecodeResult {
   const d = decodeEnvelope(bytes);
   if (!('env' in d)) return d;
-  const { env, body } = d;
-  return {
-    ok: true,
-    event: {
-      eventId: env.eventId ?? '',
-      timeMs: safeNumber(env.timeMs, 'timeMs'),
-      bucket: env.bucket ?? '',
-      key: env.key ?? '',
-      versionId: env.versionId ?? '',
-      actor: env.actor ?? '',
-      requestId: env.requestId ?? '',
-      sourceAddress: env.sourceAddress ?? '',
-      body,
-    },
-  };
+  return { ok: true, event: eventOf(d.env, d.body) };
 }
 
 /** decodeEvent for a message read from the stream at `seq`: the event built once, with its sequence. */
 export function decodeLoggedEvent(bytes: Uint8Array, seq: number): LoggedDecodeResult {
   const d = decodeEnvelope(bytes);
   if (!('env' in d)) return d;
-  const { env, body } = d;
+  // Adding the sequence to the event just built, rather than copying it into a new object.
+  const event = eventOf(d.env, d.body) as StrataEvent & { seq: number };
+  event.seq = seq;
+  return { ok: true, event };
+}
+
+function eventOf(env: strata.events.v1.Envelope, body: EventBody): StrataEvent {
   return {
-    ok: true,
-    event: {
-      eventId: env.eventId ?? '',
-      timeMs: safeNumber(env.timeMs, 'timeMs'),
-      bucket: env.bucket ?? '',
-      key: env.key ?? '',
-      versionId: env.versionId ?? '',
-      actor: env.actor ?? '',
-      requestId: env.requestId ?? '',
-      sourceAddress: env.sourceAddress ?? '',
-      body,
-      seq,
-    },
+    eventId: env.eventId ?? '',
+    timeMs: safeNumber(env.timeMs, 'timeMs'),
+    bucket: env.bucket ?? '',
+    key: env.key ?? '',
+    versionId: env.versionId ?? '',
+    actor: env.actor ?? '',
+    requestId: env.requestId ?? '',
+    sourceAddress: env.sourceAddress ?? '',
+    body,
   };
 }
