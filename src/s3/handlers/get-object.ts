@@ -66,7 +66,9 @@ function planRange(ctx: RequestContext, rec: ObjectRecord) {
   const rangeHeader = headerValue(ctx.req.headers, 'range');
   const part = selectPart(rec, ctx.target.query.get('partNumber'), rangeHeader);
   const range = part?.partsCount !== undefined ? { kind: 'range' as const, start: part.start, end: part.end } : parseRange(rangeHeader, rec.size);
-  return { rangeHeader, part, range };
+  // The inclusive byte range answered (meaningless when the range is unsatisfiable).
+  const [start, end] = range.kind === 'range' ? [range.start, range.end] : [0, rec.size - 1];
+  return { rangeHeader, part, range, start, end };
 }
 
 function startEarlyRead(ctx: RequestContext): EarlyRead | undefined {
@@ -77,9 +79,9 @@ function startEarlyRead(ctx: RequestContext): EarlyRead | undefined {
     const found = ctx.engine.lookup(ctx.bucket, ctx.key, readVersionId(ctx));
     if (found.kind !== 'found') return undefined;
     rec = found.record;
-    const { range } = planRange(ctx, rec);
-    if (range.kind === 'unsatisfiable') return undefined;
-    [start, end] = range.kind === 'range' ? [range.start, range.end] : [0, rec.size - 1];
+    const plan = planRange(ctx, rec);
+    if (plan.range.kind === 'unsatisfiable') return undefined;
+    ({ start, end } = plan);
   } catch {
     return undefined; // the fenced lookup decides what to answer
   }
@@ -129,9 +131,8 @@ async function serve(ctx: RequestContext, withBody: boolean, early: EarlyRead | 
     const v = ctx.target.query.get(param);
     if (v !== null) headers[header] = v;
   }
-  const { rangeHeader, part, range } = planRange(ctx, rec);
+  const { rangeHeader, part, range, start, end } = planRange(ctx, rec);
   if (range.kind === 'unsatisfiable') throw invalidRangeError(rangeHeader ?? '', rec.size);
-  const [start, end] = range.kind === 'range' ? [range.start, range.end] : [0, rec.size - 1];
   const reuse = early !== undefined && early.seq === rec.seq && early.start === start && early.end === end;
   const res = ctx.res;
   for (const [k, v] of Object.entries(headers)) {
