@@ -19,16 +19,31 @@ export function objectKeyBytes(bucket: string, key: string): Buffer {
 }
 
 /**
- * `<bucket> 0x00 <key>` followed by `tailBytes` bytes for the caller to fill, in one allocation
- * (a projected put builds four of these keys; they were three allocations and a copy each).
+ * The last `<bucket> 0x00 <key>` encoded: applying one event builds three or four keys of the
+ * same object (version, version id, listing entry, the lookups before them), and a listing builds
+ * several of the same prefix. A hit copies bytes instead of UTF-8 encoding both strings again.
+ */
+let memoBucket = '';
+let memoKey = '';
+let memoBytes: Buffer = Buffer.alloc(0);
+
+/**
+ * `<bucket> 0x00 <key>` followed by `tailBytes` bytes for the caller to fill, in one allocation.
  */
 function objectKeyWithTail(bucket: string, key: string, tailBytes: number): Buffer {
-  const bucketBytes = Buffer.byteLength(bucket, 'utf8');
-  const keyBytes = Buffer.byteLength(key, 'utf8');
-  const out = Buffer.allocUnsafe(bucketBytes + 1 + keyBytes + tailBytes);
-  out.write(bucket, 0, 'utf8');
-  out[bucketBytes] = 0;
-  out.write(key, bucketBytes + 1, 'utf8');
+  if (bucket !== memoBucket || key !== memoKey || memoBytes.length === 0) {
+    const bucketBytes = Buffer.byteLength(bucket, 'utf8');
+    const keyBytes = Buffer.byteLength(key, 'utf8');
+    const prefix = Buffer.allocUnsafe(bucketBytes + 1 + keyBytes);
+    prefix.write(bucket, 0, 'utf8');
+    prefix[bucketBytes] = 0;
+    prefix.write(key, bucketBytes + 1, 'utf8');
+    memoBucket = bucket;
+    memoKey = key;
+    memoBytes = prefix;
+  }
+  const out = Buffer.allocUnsafe(memoBytes.length + tailBytes);
+  memoBytes.copy(out, 0);
   return out;
 }
 
