@@ -67,6 +67,12 @@ export const limits = {
   projectorBatchMax: 512,
   /** Events per batch (pull window and LMDB transaction) when rebuilding a model by replay. */
   rebuildBatchMax: 2048,
+  /** Payload bytes of one batch a replay worker hands over (a batch may exceed it by one message). */
+  replayBatchBytesMax: 4 * 1024 * 1024,
+  /** Batches a replay worker has handed over and the reader has not released. */
+  replayBatchesInFlightMax: 2,
+  /** How long closing a replay reader waits for its worker to exit before terminating it. */
+  replayWorkerStopWaitMs: 5_000,
   /** Events applied in one LMDB transaction. */
   projectorTxnEventsMax: 512,
   /** How long a write waits for the local projector to apply its event before failing. */

@@ -1,14 +1,15 @@
 /**
  * Rebuild by replay: a fresh model built from the first event of the log into a new LMDB
- * environment, with an ordered (ephemeral, flow-controlled) consumer pulled in bounded batches.
+ * environment, with an ordered (ephemeral, flow-controlled) consumer pulled in bounded batches by a
+ * worker thread (log/replay-reader.ts).
  * The live model keeps serving meanwhile; the caller swaps once the new one has caught up.
  */
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { decodeLoggedEvent } from '../events/codec.ts';
 import { streamName } from '../events/subjects.ts';
 import type { LoggedEvent } from '../events/types.ts';
-import { limits } from '../lib/limits.ts';
+import { ReplayReader } from '../log/replay-reader.ts';
 import { ReadModelStore } from '../model/store.ts';
 import { RecentOutcomes } from './recent-outcomes.ts';
 
@@ -60,24 +61,25 @@ export async function rebuildInto(
     };
     try {
       if (targetSeq >= from) {
-        const consumer = await jetstream(nc).consumers.get(streamName, { opt_start_seq: from });
-        let batch: LoggedEvent[] = [];
-        const messages = await consumer.consume({ max_messages: limits.rebuildBatchMax });
-        for await (const m of messages) {
-          const decoded = decodeLoggedEvent(m.data, m.seq);
-          if (decoded.ok) batch.push(decoded.event);
-          events++;
-          if (batch.length >= limits.rebuildBatchMax || m.info.pending === 0 || m.seq >= targetSeq) {
+        // The NATS client runs in a worker thread (replay-reader.ts); this thread decodes and applies.
+        const reader = new ReplayReader({ servers: nc.getServer(), stream: streamName, fromSeq: from, toSeq: targetSeq });
+        try {
+          for await (const b of reader.batches()) {
+            const batch: LoggedEvent[] = [];
+            for (let i = 0; i < b.count; i++) {
+              const decoded = decodeLoggedEvent(b.payload(i), b.seq(i));
+              if (decoded.ok) batch.push(decoded.event);
+            }
+            events += b.count;
             await committing;
-            committing = commit(batch, m.seq, events);
+            committing = commit(batch, b.lastSeq, events);
             // Awaited before the next batch or at the end; this only keeps a failure meanwhile from
             // counting as unhandled.
             committing.catch(() => undefined);
-            batch = [];
-            if (m.seq >= targetSeq) break;
           }
+        } finally {
+          await reader.close();
         }
-        await messages.close();
       }
     } finally {
       // Never leave a transaction running under a closing store; its failure, if any, is thrown.
