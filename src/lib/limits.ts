@@ -91,12 +91,13 @@ export const limits = {
   nodeRequestsInFlightMax: 64,
   /** Group commit: longest wait before an fsync is issued for waiting appends. */
   groupCommitDelayMs: 0,
-  /** Group commit: most already-queued writes an fsync waits for so that it covers them too. */
-  groupCommitRecordsMax: 64,
   /** Segment size after which a segment is sealed and a new one opened. */
   segmentBytesMax: 512 * 1024 * 1024,
-  /** Records coalesced into one segment writev (below the kernel's IOV_MAX of 1024 buffers). */
-  segmentWriteBatchRecordsMax: 256,
+  /**
+   * Records coalesced into one segment writev (below the kernel's IOV_MAX of 1024 buffers). Also
+   * the cohort of group commit's pipeline: one batch is written while the previous one syncs.
+   */
+  segmentWriteBatchRecordsMax: 32,
   /** Bytes coalesced into one segment writev. */
   segmentWriteBatchBytesMax: 8 * 1024 * 1024,
   /** Appends queued behind the single segment writer before a node answers overloaded. */
@@ -105,6 +106,10 @@ export const limits = {
   segmentReadFdsMax: 64,
   /** Written shards whose index entries wait for an fsync before a node forces one. */
   indexPendingEntriesMax: 4096,
+  /** Durable shards waiting for the index that start an index commit (below indexPendingEntriesMax). */
+  indexCommitEntriesMin: 1024,
+  /** Longest a durable shard waits for its index commit when fewer than indexCommitEntriesMin wait. */
+  indexCommitDelayMs: 100,
   /** Index entries recovery commits per LMDB transaction while scanning segments. */
   recoveryIndexBatchMax: 4096,
   /** Read-ahead window of the recovery scan (raised to one whole record when smaller). */

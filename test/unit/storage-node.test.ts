@@ -68,6 +68,15 @@ async function dumpIndex(node: StorageNode): Promise<ShardLocation[]> {
   return all;
 }
 
+/** Waits for a condition (checked every 5 ms), failing after 10 s. */
+async function waitUntil(cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not reached within 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 async function segmentFiles(dataDir: string): Promise<string[]> {
   return (await readdir(join(dataDir, 'segments'))).sort();
 }
@@ -196,6 +205,41 @@ describe('StorageNode', () => {
       expect(rebuilt.recovery.problems).toEqual([]);
       expect(await dumpIndex(rebuilt)).toEqual(before);
       await expectAllReadable(rebuilt, shards);
+    });
+
+    it('commits durable shards to the index in batches; a crash before the commit loses none', async () => {
+      const rng = createRng(testSeed('storage-node index batches'));
+      const dataDir = await tempDir();
+      // No timer within this test: only a sync or a full batch commits.
+      const { node } = await openNode(dataDir, { bootId: () => 'boot-a', indexCommitDelayMs: 3_600_000 });
+      const few = Math.min(25, limits.indexCommitEntriesMin - 1);
+      const shards = await writeShards(node, rng, few, 5000, true);
+      // Durable (each append was fsynced) but served from memory until the index commits.
+      expect(node.stats().indexedShards).toBe(0);
+      expect(node.stats().pendingIndexEntries).toBe(few);
+      await expectAllReadable(node, shards);
+      const crashed = await crashCopy(dataDir);
+      const { node: recovered } = await openNode(crashed, { bootId: () => 'boot-a' });
+      expect(recovered.recovery.recordsIndexed).toBe(few);
+      await expectAllReadable(recovered, shards);
+
+      // A full batch commits without being asked; a sync commits the rest.
+      const nextId = idFrom(rng);
+      const burst = Array.from({ length: limits.indexCommitEntriesMin }, () => node.putShard(nextId(), randomBuffer(rng, 100), { sync: true }));
+      await Promise.all(burst);
+      await waitUntil(() => node.stats().indexedShards >= limits.indexCommitEntriesMin);
+      await node.sync();
+      expect(node.stats().indexedShards).toBe(few + limits.indexCommitEntriesMin);
+      expect(node.stats().pendingIndexEntries).toBe(0);
+    });
+
+    it('commits a partial batch once its oldest entry is indexCommitDelayMs old', async () => {
+      const rng = createRng(testSeed('storage-node index timer'));
+      const { node } = await openNode(await tempDir(), { indexCommitDelayMs: 20 });
+      const shards = await writeShards(node, rng, 3, 1000, true);
+      await waitUntil(() => node.stats().indexedShards === 3);
+      expect(node.stats().pendingIndexEntries).toBe(0);
+      await expectAllReadable(node, shards);
     });
 
     it('is clean after a close: another boot id keeps it', async () => {

@@ -87,7 +87,7 @@ describe('SegmentWriter group commit', () => {
         const sync = rng.below(4) !== 0;
         const written = new Promise<void>((resolve) => writtenSignals.set(i, resolve));
         done.push(
-          writer.append(header(payload, i), [payload], { sync }).then(() => {
+          writer.append(`r${i}`, header(payload, i), [payload], { sync }).then(() => {
             if (!sync) return;
             const writeSeenStarts = startsAtWrite.get(i) ?? Infinity;
             expect(log.finishedStarts.some((s) => s >= writeSeenStarts), `append ${i}`).toBe(true);
@@ -102,6 +102,7 @@ describe('SegmentWriter group commit', () => {
       await writer.close();
       // Every record was reported durable exactly once, in write order, within its mark.
       expect(durable.map((r) => r.header.writtenAtMs)).toEqual([...Array(200).keys()]);
+      expect(durable.map((r) => r.key)).toEqual([...Array(200).keys()].map((i) => `r${i}`));
       for (let i = 1; i < marks.length; i++) {
         const [a, b] = [marks[i - 1], marks[i]];
         if (!a || !b) continue;
@@ -126,7 +127,7 @@ describe('SegmentWriter after a failed fsync', () => {
       hooks: { onWritten: () => {}, onDurable: (_m, records) => durable.push(...records) },
     });
     const ok = Buffer.from('durable');
-    await writer.append(header(ok, 0), [ok], { sync: true });
+    await writer.append("ok0", header(ok, 0), [ok], { sync: true });
     restore?.();
     const probe = await open(import.meta.filename, 'r');
     const proto = Object.getPrototypeOf(probe) as FileHandle;
@@ -137,10 +138,10 @@ describe('SegmentWriter after a failed fsync', () => {
       proto.datasync = datasync;
     };
     const lost = Buffer.from('not durable');
-    await expect(writer.append(header(lost, 1), [lost], { sync: true })).rejects.toThrow(/segment writer failed/);
+    await expect(writer.append("lost1", header(lost, 1), [lost], { sync: true })).rejects.toThrow(/segment writer failed/);
     restore();
     // After a failed fsync nothing more is accepted (the kernel may have dropped dirty pages).
-    await expect(writer.append(header(ok, 2), [ok], { sync: false })).rejects.toThrow(/reopen/);
+    await expect(writer.append("ok2", header(ok, 2), [ok], { sync: false })).rejects.toThrow(/reopen/);
     await expect(writer.sync()).rejects.toThrow(/reopen/);
     expect(durable.map((r) => r.header.writtenAtMs)).toEqual([0]);
     await writer.close();
