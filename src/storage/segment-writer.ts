@@ -120,7 +120,9 @@ interface QueuedRecord {
   readonly header: RecordHeader;
   readonly encoded: Buffer;
   readonly payload: readonly Buffer[];
-  readonly resolve: (r: { record: WrittenRecord; seq: number }) => void;
+  readonly sync: boolean;
+  /** Settles the append: once written, or for a sync append once an fsync covers it. */
+  readonly resolve: (record: WrittenRecord) => void;
   readonly reject: (err: unknown) => void;
 }
 
@@ -182,27 +184,50 @@ export class SegmentWriter {
    * Appends one record. Resolves once the bytes are written and, with `sync`, once an fdatasync
    * that started after the write has completed.
    */
-  async append(key: string, header: RecordHeader, payload: readonly Buffer[], opts: { sync: boolean }): Promise<WrittenRecord> {
-    this.checkOpen();
-    let payloadBytes = 0;
-    for (const part of payload) payloadBytes += part.length;
-    assert(payloadBytes === header.payloadBytes, 'payload length does not match header');
-    if (this.queued >= limits.segmentAppendsQueuedMax) throw new NodeOverloadedError(this.opts.nodeId);
-    const encoded = encodeRecordHeader(header);
+  append(key: string, header: RecordHeader, payload: readonly Buffer[], opts: { sync: boolean }): Promise<WrittenRecord> {
+    let encoded: Buffer;
+    try {
+      this.checkOpen();
+      let payloadBytes = 0;
+      for (const part of payload) payloadBytes += part.length;
+      assert(payloadBytes === header.payloadBytes, 'payload length does not match header');
+      if (this.queued >= limits.segmentAppendsQueuedMax) throw new NodeOverloadedError(this.opts.nodeId);
+      encoded = encodeRecordHeader(header);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     this.queued++;
     this.writesQueued++;
-    const written = new Promise<{ record: WrittenRecord; seq: number }>((resolve, reject) => {
-      this.recordQueue.push({ key, header, encoded, payload, resolve, reject });
-    }).finally(() => this.queued--);
+    // One promise per append, settled by the drain (written) or by settleWaiters (durable): the
+    // hops of an async function awaiting a write promise and then a durability promise were a
+    // visible share of a 4 KiB append's CPU.
+    const settled = new Promise<WrittenRecord>((resolve, reject) => {
+      this.recordQueue.push({ key, header, encoded, payload, sync: opts.sync, resolve, reject });
+    });
     if (!this.drainScheduled) {
       // One chain task writes whatever records are queued when it runs.
       this.drainScheduled = true;
       // Not through enqueue(): after a failure the queued records must still be rejected.
       this.chain = this.chain.then(() => this.drainRecords()).catch(() => {});
     }
-    const { record, seq } = await written;
-    if (opts.sync) await this.waitDurable(seq);
-    return record;
+    return settled;
+  }
+
+  /** A queued record's write failed (or never ran): its append fails. */
+  private rejectQueued(q: QueuedRecord, err: unknown): void {
+    this.queued--;
+    q.reject(err);
+  }
+
+  /** A queued record is written: a plain append resolves, a sync one waits for its fsync. */
+  private written(q: QueuedRecord, record: WrittenRecord, seq: number): void {
+    this.queued--;
+    if (!q.sync || seq <= this.durableSeq) {
+      q.resolve(record);
+      return;
+    }
+    this.waiters.push({ seq, resolve: () => q.resolve(record), reject: q.reject });
+    this.waiterSeqMax = Math.max(this.waiterSeqMax, seq);
   }
 
   /** Resolves when everything written so far is durable. */
@@ -262,7 +287,7 @@ export class SegmentWriter {
     this.drainScheduled = false;
     if (this.failure !== undefined) {
       const err = new Error('segment writer failed', { cause: this.failure });
-      for (const q of this.recordQueue) q.reject(err);
+      for (const q of this.recordQueue) this.rejectQueued(q, err);
       this.writesQueued -= this.recordQueue.length;
       this.recordQueue = [];
       return;
@@ -271,14 +296,15 @@ export class SegmentWriter {
       const batch = this.takeBatch();
       try {
         const results = await this.writeBatch(batch);
-        for (const [i, q] of batch.entries()) {
+        for (let i = 0; i < batch.length; i++) {
+          const q = batch[i];
           const r = results[i];
-          assert(r !== undefined);
-          q.resolve(r);
+          assert(q !== undefined && r !== undefined);
+          this.written(q, r.record, r.seq);
         }
       } catch (err) {
-        for (const q of batch) q.reject(err);
-        for (const q of this.recordQueue) q.reject(err);
+        for (const q of batch) this.rejectQueued(q, err);
+        for (const q of this.recordQueue) this.rejectQueued(q, err);
         this.writesQueued -= this.recordQueue.length;
         this.recordQueue = [];
         throw err;

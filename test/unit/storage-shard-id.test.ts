@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isValidShardId, newShardId, shardIdFromBytes, shardIdToBytes } from '../../src/storage/shard-id.ts';
 import { writeU64LE } from '../../src/storage/segment-format.ts';
+import { newShardId as idAt } from '../../src/lib/ids.ts';
 
 describe('shard ids', () => {
   it('are valid, distinct and round-trip through bytes across refills of the random block', () => {
@@ -13,6 +14,26 @@ describe('shard ids', () => {
       seen.add(id);
     }
     expect(seen.size).toBe(2000);
+  });
+
+  it('start with their creation time in ms, so ids made later sort after earlier ones', () => {
+    const a = idAt(1_700_000_000_000);
+    const b = idAt(1_700_000_000_001);
+    expect(a.slice(0, 12)).toBe((1_700_000_000_000).toString(16).padStart(12, '0'));
+    expect(Buffer.from(a, 'hex').compare(Buffer.from(b, 'hex'))).toBe(-1);
+    // The rest is random: two ids of one millisecond differ.
+    expect(idAt(5).slice(12)).not.toBe(idAt(5).slice(12));
+    const now = Date.now();
+    const t = Number.parseInt(newShardId().slice(0, 12), 16);
+    expect(t).toBeGreaterThanOrEqual(now);
+    expect(t).toBeLessThan(now + 60_000);
+  });
+
+  it('are 32 lowercase hex characters, nothing else', () => {
+    for (const bad of ['', 'ab'.repeat(15), 'ab'.repeat(17), 'AB'.repeat(16), `${'0'.repeat(31)}g`, `${'0'.repeat(31)}/`, `${'0'.repeat(31)}:`, ` ${'0'.repeat(31)}`]) {
+      expect(isValidShardId(bad), JSON.stringify(bad)).toBe(false);
+    }
+    expect(isValidShardId('0123456789abcdef'.repeat(2))).toBe(true);
   });
 
   it('take a deterministic random source when one is given', () => {
