@@ -128,7 +128,9 @@ interface QueuedRecord {
 
 interface SyncWaiter {
   readonly seq: number;
-  readonly resolve: () => void;
+  /** What `resolve` is called with: the record of a sync append, nothing for sync(). */
+  readonly record: WrittenRecord | undefined;
+  readonly resolve: (record: WrittenRecord | undefined) => void;
   readonly reject: (err: unknown) => void;
 }
 
@@ -226,7 +228,9 @@ export class SegmentWriter {
       q.resolve(record);
       return;
     }
-    this.waiters.push({ seq, resolve: () => q.resolve(record), reject: q.reject });
+    // The append's own resolve, not a closure around it (tsx names every closure it sees created
+    // as an object property, a defineProperty per append).
+    this.waiters.push({ seq, record, resolve: q.resolve as (r: WrittenRecord | undefined) => void, reject: q.reject });
     this.waiterSeqMax = Math.max(this.waiterSeqMax, seq);
   }
 
@@ -386,7 +390,7 @@ export class SegmentWriter {
     if (seq <= this.durableSeq) return Promise.resolve();
     if (this.failure !== undefined) return Promise.reject(new Error('segment writer failed', { cause: this.failure }));
     return new Promise((resolve, reject) => {
-      this.waiters.push({ seq, resolve, reject });
+      this.waiters.push({ seq, record: undefined, resolve: () => resolve(), reject });
       this.waiterSeqMax = Math.max(this.waiterSeqMax, seq);
       this.kick();
     });
@@ -441,7 +445,7 @@ export class SegmentWriter {
   private settleWaiters(): void {
     const still: SyncWaiter[] = [];
     for (const w of this.waiters) {
-      if (w.seq <= this.durableSeq) w.resolve();
+      if (w.seq <= this.durableSeq) w.resolve(w.record);
       else still.push(w);
     }
     this.waiters = still;
