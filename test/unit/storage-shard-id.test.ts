@@ -34,6 +34,8 @@ describe('shard ids', () => {
       expect(isValidShardId(bad), JSON.stringify(bad)).toBe(false);
     }
     expect(isValidShardId('0123456789abcdef'.repeat(2))).toBe(true);
+    for (const bad of ['', 'AB'.repeat(16), `${'0'.repeat(31)}g`, '0'.repeat(30)]) expect(() => shardIdToBytes(bad), JSON.stringify(bad)).toThrow(/bad shard id/);
+    expect(shardIdToBytes('0123456789abcdef'.repeat(2)).toString('hex')).toBe('0123456789abcdef'.repeat(2));
   });
 
   it('take a deterministic random source when one is given', () => {
