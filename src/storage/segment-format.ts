@@ -162,7 +162,8 @@ export function encodeRecordHeader(header: RecordHeader): Buffer {
   assert(isU32(header.payloadBytes) && header.payloadBytes <= limits.shardBytesMax, 'payload too large');
   assert(isU32(header.payloadCrc32), 'crc32 must be u32');
   assert(Number.isSafeInteger(header.writtenAtMs) && header.writtenAtMs >= 0, 'bad writtenAtMs');
-  const buf = Buffer.alloc(RECORD_HEADER_BYTES);
+  // A zeroed slice of Node's shared pool (Buffer.alloc gives each header an ArrayBuffer of its own).
+  const buf = Buffer.allocUnsafe(RECORD_HEADER_BYTES).fill(0);
   buf.write(RECORD_MAGIC, 0, 'ascii');
   buf.writeUInt8(header.type, 4);
   buf.writeUInt32LE(header.payloadBytes, 8);

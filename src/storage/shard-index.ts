@@ -66,7 +66,9 @@ export function encodeIndexEntry(entry: IndexEntry): Buffer {
   assert(Number.isInteger(entry.payloadBytes) && entry.payloadBytes >= 0 && entry.payloadBytes <= 0xffff_ffff);
   assert(Number.isInteger(entry.payloadCrc32) && entry.payloadCrc32 >= 0 && entry.payloadCrc32 <= 0xffff_ffff);
   assert(Number.isSafeInteger(entry.writtenAtMs) && entry.writtenAtMs >= 0, 'bad writtenAtMs');
-  const buf = Buffer.alloc(ENTRY_BYTES);
+  // A slice of Node's shared pool, zeroed here: Buffer.alloc gives every entry an ArrayBuffer of
+  // its own, and LMDB then looks up each one's address.
+  const buf = Buffer.allocUnsafe(ENTRY_BYTES).fill(0);
   buf.writeUInt8(INDEX_FORMAT_VERSION, 0);
   buf.writeUInt32LE(entry.payloadBytes, 4);
   writeU64LE(buf, entry.segmentId, 8);
