@@ -1,6 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=64
-// --max-semi-space-size: see README "Configuration" (a larger young generation: log replay and
-// the request paths allocate short-lived objects fast; 16 MiB semi-spaces promoted whole batches).
+#!/usr/bin/env node
 // Runs the TypeScript CLI through tsx (no build step).
 import { register } from 'tsx/esm/api';
 register();
