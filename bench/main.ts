@@ -61,7 +61,7 @@ async function main(): Promise<number> {
     selected,
     strata: () => {
       strata ??= startBenchStrata(workDir, options.profileDir).then((s) => {
-        progress(`strata: serving ${s.endpoint} (pid ${s.pid}), data in ${join(workDir, 'data')}`);
+        progress(`strata: serving ${s.endpoint} (pid ${s.pid}), data in ${s.dataDir}`);
         return s;
       });
       return strata;
@@ -75,10 +75,13 @@ async function main(): Promise<number> {
       progress(`loopback (paired) ${op} ${sizeBytes} B c${concurrency}: ${cell.opsPerSec.toFixed(0)} ops/s, ${cell.mibPerSec.toFixed(1)} MiB/s`);
     },
   };
-  const stopAll = async (): Promise<void> => {
+  const stopStrata = async (): Promise<void> => {
     const s = strata;
     strata = undefined;
     if (s) await s.then((x) => x.stop()).catch((err: unknown) => progress(`strata stop: ${String(err)}`));
+  };
+  const stopAll = async (): Promise<void> => {
+    await stopStrata();
     const lb = pairedServer;
     pairedServer = undefined;
     if (lb) await lb.then((x) => x.stop()).catch((err: unknown) => progress(`loopback stop: ${String(err)}`));
@@ -95,6 +98,10 @@ async function main(): Promise<number> {
   try {
     for (const section of sections) {
       if (!selected.has(section.name)) continue;
+      if (section.isolated && strata !== undefined) {
+        progress(`section ${section.name} runs alone: stopping the shared Strata server`);
+        await stopStrata();
+      }
       progress(`section ${section.name}: ${section.title}`);
       try {
         results.push(await section.run(ctx));

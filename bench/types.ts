@@ -100,6 +100,7 @@ export interface RunningServer {
 }
 
 export interface StrataServer extends RunningServer {
+  readonly dataDir: string;
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
   readonly bucket: string;
@@ -131,5 +132,11 @@ export interface Section {
   readonly title: string;
   /** Other sections whose figures this one is compared with (run first when this one is selected). */
   readonly ceilings: readonly string[];
+  /**
+   * Runs alone on the machine: the shared Strata server (with its scrubber, compaction and repair
+   * loops and whatever the earlier sections left it) is stopped first; a later section that needs
+   * it starts it again.
+   */
+  readonly isolated?: boolean;
   run(ctx: BenchContext): Promise<SectionResult>;
 }

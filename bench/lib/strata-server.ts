@@ -9,9 +9,13 @@ import { SigV4Signer } from './sigv4.ts';
 
 export const benchBucket = 'bench';
 
+/** Servers started in this run: each gets a data dir of its own (a restart starts afresh). */
+let started = 0;
+
 export async function startBenchStrata(workDir: string, profileDir: string | undefined): Promise<StrataServer> {
+  started++;
   const spec: StrataChildSpec = {
-    dataDir: join(workDir, 'data'),
+    dataDir: join(workDir, started === 1 ? 'data' : `data-${started}`),
     accessKeyId: `BENCH${randomBytes(6).toString('hex').toUpperCase()}`,
     secretAccessKey: randomBytes(30).toString('base64url'),
   };
@@ -30,5 +34,5 @@ export async function startBenchStrata(workDir: string, profileDir: string | und
   } finally {
     client.close();
   }
-  return { ...server, accessKeyId: spec.accessKeyId, secretAccessKey: spec.secretAccessKey, bucket: benchBucket };
+  return { ...server, dataDir: spec.dataDir, accessKeyId: spec.accessKeyId, secretAccessKey: spec.secretAccessKey, bucket: benchBucket };
 }
