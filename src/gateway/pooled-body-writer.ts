@@ -16,7 +16,7 @@ import type { ShardRef } from '../events/types.ts';
 import type { DigestPool, DigestStream } from '../lib/digest-pool.ts';
 import { newShardId } from '../lib/ids.ts';
 import { limits } from '../lib/limits.ts';
-import type { PooledBuffer } from '../lib/shared-buffers.ts';
+import { copyIntoShared, type PooledBuffer } from '../lib/shared-buffers.ts';
 import { bodyChunks } from './body-chunks.ts';
 import { checkDigests } from './body-digests.ts';
 import type { WriteBodyInput, WrittenBody } from './object-writer.ts';
@@ -70,7 +70,7 @@ class ShardFiller {
         if (this.current !== undefined && this.filled === this.target) await this.cut(false);
         const buf = this.current ?? (await this.acquire());
         const n = Math.min(rest.length, this.target - this.filled);
-        rest.copy(buf.buf, this.filled, 0, n);
+        copyIntoShared(rest.subarray(0, n), buf.buf, this.filled);
         this.filled += n;
         rest = rest.subarray(n);
         if (this.filled - this.hashed >= limits.digestStepBytes) this.hashPending();

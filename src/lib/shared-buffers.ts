@@ -26,6 +26,20 @@ interface Waiter {
 
 const classBytesMin = 64 * 1024;
 
+/**
+ * Copies `src` into `dst` (a buffer over a SharedArrayBuffer) at `dstOffset`. Not `src.copy(dst)`:
+ * V8 copies into shared memory with relaxed atomics, and when source and destination are not
+ * word-aligned to each other (a socket chunk landing at any offset of a shard buffer) that copy
+ * goes byte by byte: 0.8–0.9 ms per MiB against 0.19 ms for `fill`, which is a native memcpy
+ * (perf showed the byte copy at 7% of the server's samples during 1 MiB PUTs). `fill` with a
+ * source as long as the range copies it once.
+ */
+export function copyIntoShared(src: Uint8Array, dst: Buffer, dstOffset: number): void {
+  assert(dstOffset >= 0 && dstOffset + src.length <= dst.length, 'copy beyond the shared buffer');
+  if (src.length === 0) return;
+  dst.fill(src, dstOffset, dstOffset + src.length);
+}
+
 export class SharedBufferPool {
   private readonly free = new Map<number, PooledBuffer[]>();
   private readonly inUse = new Set<PooledBuffer>();

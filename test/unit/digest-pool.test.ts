@@ -15,7 +15,7 @@ import { checksumOf } from '../../src/lib/checksums.ts';
 import { DigestPool } from '../../src/lib/digest-pool.ts';
 import { newShardId } from '../../src/lib/ids.ts';
 import { ReadBufferPool, releaseReadBuffer } from '../../src/lib/read-buffers.ts';
-import { SharedBufferPool } from '../../src/lib/shared-buffers.ts';
+import { SharedBufferPool, copyIntoShared } from '../../src/lib/shared-buffers.ts';
 import { ShardCorruptError } from '../../src/storage/errors.ts';
 import { StorageNode } from '../../src/storage/node.ts';
 import { RECORD_HEADER_BYTES, segmentFileName } from '../../src/storage/segment-format.ts';
@@ -58,6 +58,21 @@ describe('SharedBufferPool', () => {
     pool.release(cb);
     pool.release(db);
     pool.close();
+  });
+});
+
+describe('copyIntoShared', () => {
+  it('copies exactly the source at any offset of a shared buffer, touching nothing around it', () => {
+    const dst = Buffer.from(new SharedArrayBuffer(4096));
+    const src = Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 7 + 1) & 0xff));
+    for (const [offset, length] of [[0, 1000], [3, 999], [5, 1], [3096, 1000], [17, 0]] as const) {
+      dst.fill(0xee);
+      copyIntoShared(src.subarray(0, length), dst, offset);
+      expect(dst.subarray(offset, offset + length).equals(src.subarray(0, length)), `at ${offset}`).toBe(true);
+      expect(dst.subarray(0, offset).every((b) => b === 0xee)).toBe(true);
+      expect(dst.subarray(offset + length).every((b) => b === 0xee)).toBe(true);
+    }
+    expect(() => copyIntoShared(src, dst, 3097)).toThrow(/beyond/);
   });
 });
 
