@@ -104,7 +104,7 @@ export const limits = {
   segmentAppendsQueuedMax: 1024,
   /** Read file handles a storage node keeps open across segments (LRU). */
   segmentReadFdsMax: 64,
-  /** Written shards whose index entries wait for an fsync before a node forces one. */
+  /** Written shards waiting for their index commit before an append waits for a sync (and the commit). */
   indexPendingEntriesMax: 4096,
   /** Durable shards waiting for the index that start an index commit (below indexPendingEntriesMax). */
   indexCommitEntriesMin: 1024,

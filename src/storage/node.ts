@@ -8,7 +8,7 @@
  * The index only ever records shards that an fsync made durable (see SegmentWriter's onDurable
  * hook), so after a crash it can lag the segments but never run ahead of them. Shards written but
  * not yet indexed are served from an in-memory map until their index transaction commits; that
- * map is bounded by forcing a sync when it reaches limits.indexPendingEntriesMax.
+ * map is bounded: an append that finds it at limits.indexPendingEntriesMax waits for a sync.
  *
  * One process per data dir: nothing stops a second process from opening the same dir, and two
  * writers would interleave records. The deployment (one node id per process) is what prevents it.
@@ -140,7 +140,6 @@ export class StorageNode {
   private indexBacklog: IndexBacklog | undefined;
   private indexDraining = false;
   private indexTimer: NodeJS.Timeout | undefined;
-  private readonly indexCommitDelayMs: number;
   private indexFailure: unknown;
   private closing: Promise<void> | undefined;
   private reads = 0;
@@ -162,10 +161,8 @@ export class StorageNode {
     readonly recovery: RecoveryReport,
     readonly dataDir: string,
     private readonly segmentsDir: string,
-    indexCommitDelayMs: number,
-  ) {
-    this.indexCommitDelayMs = indexCommitDelayMs;
-  }
+    private readonly indexCommitDelayMs: number,
+  ) {}
 
   static async open(opts: StorageNodeOptions): Promise<StorageNode> {
     assert(isValidNodeId(opts.nodeId), `bad node id ${JSON.stringify(opts.nodeId)}`);
@@ -225,7 +222,9 @@ export class StorageNode {
       writtenAtMs: Math.floor(this.clock.nowMs()),
     };
     const record = await this.writer.append(shardId, header, parts, opts);
-    if (!opts.sync && this.pending.size >= limits.indexPendingEntriesMax) await this.sync();
+    // Sync appends too: with index commits batched, their entries wait in `pending` as well, and
+    // an index that falls behind must slow writers down rather than let the map grow.
+    if (this.pending.size >= limits.indexPendingEntriesMax) await this.sync();
     return this.locationOf(record);
   }
 
@@ -467,7 +466,12 @@ export class StorageNode {
     b.segments.set(mark.segmentId, { indexedUpTo: Math.max(prev?.indexedUpTo ?? 0, mark.endOffset), sealed: (prev?.sealed ?? false) || mark.sealed });
     if (mark.sealed) b.sealed = true;
     if (indexBacklogDue(b)) this.startIndexDrain();
-    else this.indexTimer ??= setTimeout(() => {
+    else this.armIndexTimer();
+  }
+
+  /** Commits a backlog that is not due yet once its oldest entry is indexCommitDelayMs old. */
+  private armIndexTimer(): void {
+    this.indexTimer ??= setTimeout(() => {
       this.indexTimer = undefined;
       this.startIndexDrain();
     }, this.indexCommitDelayMs);
@@ -512,12 +516,7 @@ export class StorageNode {
     } finally {
       // Synchronously after the loop: the next onDurable starts a new drain or arms the timer.
       this.indexDraining = false;
-      if (this.indexBacklog !== undefined && this.indexFailure === undefined && this.closing === undefined) {
-        this.indexTimer ??= setTimeout(() => {
-          this.indexTimer = undefined;
-          this.startIndexDrain();
-        }, this.indexCommitDelayMs);
-      }
+      if (this.indexBacklog !== undefined && this.indexFailure === undefined && this.closing === undefined) this.armIndexTimer();
     }
   }
 
