@@ -23,7 +23,7 @@
  * write had completed (the earlier rule) covered more records per fsync but left the disk idle
  * while the CPU prepared a whole burst and the CPU idle while the disk synced it: 4 KiB appends at
  * c=64 went from ~1.5 ms of CPU then ~0.8 ms of fsync per 64 records to both at once, and 1 MiB
- * appends at c=16 from ~60% to ~80% of dd-style bandwidth.
+ * appends at c=16 from 60–74% to 93–161% of dd-style bandwidth (`npm run bench -- --only storage`).
  *
  * A segment is sealed when the next record would push it past `segmentBytesMax`: a seal record
  * holding the segment's own index is appended (segment-format.ts; it lets a lost index be rebuilt
@@ -141,8 +141,6 @@ export class SegmentWriter {
   private drainScheduled = false;
   /** Appends accepted and not yet resolved (bounded by limits.segmentAppendsQueuedMax). */
   private queued = 0;
-  /** Records accepted whose write has not completed yet. */
-  private writesQueued = 0;
   /** Count of completed writes; a write's sequence number is the value after it completed. */
   private writtenSeq = 0;
   private durableSeq = 0;
@@ -199,7 +197,6 @@ export class SegmentWriter {
       return Promise.reject(err);
     }
     this.queued++;
-    this.writesQueued++;
     // One promise per append, settled by the drain (written) or by settleWaiters (durable): the
     // hops of an async function awaiting a write promise and then a durability promise were a
     // visible share of a 4 KiB append's CPU.
@@ -292,7 +289,6 @@ export class SegmentWriter {
     if (this.failure !== undefined) {
       const err = new Error('segment writer failed', { cause: this.failure });
       for (const q of this.recordQueue) this.rejectQueued(q, err);
-      this.writesQueued -= this.recordQueue.length;
       this.recordQueue = [];
       return;
     }
@@ -309,12 +305,10 @@ export class SegmentWriter {
       } catch (err) {
         for (const q of batch) this.rejectQueued(q, err);
         for (const q of this.recordQueue) this.rejectQueued(q, err);
-        this.writesQueued -= this.recordQueue.length;
         this.recordQueue = [];
         throw err;
       } finally {
-        this.writesQueued -= batch.length;
-        // The queue may just have drained: waiters held back for it can have their fsync now.
+        // The batch's sync appends now wait for an fsync: start one if none is running.
         this.kick();
       }
     }
