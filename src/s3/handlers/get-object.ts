@@ -43,12 +43,13 @@ export async function headObject(ctx: RequestContext): Promise<void> {
 export async function getObject(ctx: RequestContext): Promise<void> {
   const fenced = ctx.engine.readFence(ctx.bucket, ctx.key);
   const early = startEarlyRead(ctx);
-  let used = false;
   try {
     await fenced;
-    used = await serve(ctx, true, early);
+    await serve(ctx, true, early);
   } finally {
-    if (!used && early !== undefined) abandonEarlyRead(early);
+    // Released here only if serve never took it over: once taken, its chunks belong to serve's
+    // loop (each released when the socket took it), even when serve fails halfway.
+    if (early !== undefined && !early.taken) abandonEarlyRead(early);
   }
 }
 
@@ -59,6 +60,8 @@ interface EarlyRead {
   readonly end: number;
   readonly chunks: AsyncGenerator<Buffer>;
   readonly first: Promise<IteratorResult<Buffer>>;
+  /** Set by serve when it streams these chunks (it then owns their read buffers). */
+  taken: boolean;
 }
 
 /** The bytes a GET of `rec` answers with, or an unsatisfiable range. */
@@ -90,7 +93,7 @@ function startEarlyRead(ctx: RequestContext): EarlyRead | undefined {
   const chunks = ctx.engine.readRange(rec, start, end);
   const first = chunks.next();
   first.catch(() => undefined); // surfaces when used; dropped otherwise
-  return { seq: rec.seq, start, end, chunks, first };
+  return { seq: rec.seq, start, end, chunks, first, taken: false };
 }
 
 function abandonEarlyRead(e: EarlyRead): void {
@@ -124,8 +127,8 @@ function drainedOrClosed(res: ServerResponse): Promise<void> {
   });
 }
 
-/** Answers a GET or HEAD; true when it took over `early` (whose chunks it then consumed or released). */
-async function serve(ctx: RequestContext, withBody: boolean, early: EarlyRead | undefined): Promise<boolean> {
+/** Answers a GET or HEAD, streaming `early`'s chunks (and marking it taken) when they are the ones to send. */
+async function serve(ctx: RequestContext, withBody: boolean, early: EarlyRead | undefined): Promise<void> {
   const { rec, headers } = lookup(ctx);
   for (const [param, header] of responseOverrides) {
     const v = ctx.target.query.get(param);
@@ -155,17 +158,18 @@ async function serve(ctx: RequestContext, withBody: boolean, early: EarlyRead | 
   res.statusCode = range.kind === 'range' ? 206 : 200;
   if (!withBody || rec.size === 0) {
     res.end();
-    return false;
+    return;
   }
   let closed = false;
   res.once('close', () => (closed = true));
   const release = end - start + 1 > limits.shardBytesMax ? await admitLargeGet() : undefined;
+  if (reuse) early.taken = true;
   const chunks = reuse ? continueEarlyRead(early) : ctx.engine.readRange(rec, start, end);
   try {
     for await (const chunk of chunks) {
       if (closed) {
         releaseReadBuffer(chunk);
-        return reuse;
+        return;
       }
       // A reused read buffer goes back to its pool once the socket has taken the bytes.
       if (!res.write(chunk, () => releaseReadBuffer(chunk))) await drainedOrClosed(res);
@@ -174,5 +178,4 @@ async function serve(ctx: RequestContext, withBody: boolean, early: EarlyRead | 
     release?.();
   }
   res.end();
-  return reuse;
 }
