@@ -15,6 +15,9 @@ export function newEventId(nowMs: number): string {
 const SHARD_ID_RANDOM_BYTES = 10;
 const shardIdBlock = Buffer.alloc(SHARD_ID_RANDOM_BYTES * 256);
 let shardIdBlockUsed = shardIdBlock.length;
+/** The time part of the last shard id made (many ids share a millisecond). */
+let shardIdPrefixMs = -1;
+let shardIdPrefix = '';
 
 /**
  * Shard ids: 16 bytes as 32 hex characters (one per shard of every PUT): 6 bytes of the creation
@@ -37,9 +40,6 @@ export function newShardId(nowMs: number = Date.now()): string {
   }
   return shardIdPrefix + shardIdBlock.toString('hex', shardIdBlockUsed - SHARD_ID_RANDOM_BYTES, shardIdBlockUsed);
 }
-/** The time part of the last shard id made (many ids share a millisecond). */
-let shardIdPrefixMs = -1;
-let shardIdPrefix = '';
 
 /** Version ids: time-ordered like event ids (9 base36 digits of ms, 20 hex random), 29 chars. */
 export function newVersionId(nowMs: number): string {

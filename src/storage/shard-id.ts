@@ -1,26 +1,24 @@
 /**
- * Shard ids are 16 bytes: 6 of creation time then 10 random (lib/ids.ts says why). APIs and NATS headers carry them as 32 lowercase hex characters;
- * segment records and the index carry the raw bytes.
+ * Shard ids are 16 bytes: 6 of creation time then 10 random (lib/ids.ts says why). APIs and NATS
+ * headers carry them as 32 lowercase hex characters; segment records and the index carry the raw
+ * bytes.
  */
 import { assert } from '../lib/assert.ts';
 import { newShardId as newRandomShardId } from '../lib/ids.ts';
 import { SHARD_ID_BYTES } from './segment-format.ts';
-
-/** 32 lowercase hex characters (a loop, not a regex: this runs for every shard written and read). */
-export function isValidShardId(shardId: string): boolean {
-  if (shardId.length !== 32) return false;
-  for (let i = 0; i < 32; i++) {
-    const c = shardId.charCodeAt(i);
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
-  }
-  return true;
-}
 
 /** Value of a lowercase hex digit's char code, -1 for anything else. */
 function hexDigit(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
   if (c >= 97 && c <= 102) return c - 87;
   return -1;
+}
+
+/** 32 lowercase hex characters (a loop, not a regex: this runs for every shard written and read). */
+export function isValidShardId(shardId: string): boolean {
+  if (shardId.length !== 2 * SHARD_ID_BYTES) return false;
+  for (let i = 0; i < shardId.length; i++) if (hexDigit(shardId.charCodeAt(i)) < 0) return false;
+  return true;
 }
 
 /** The 16 bytes of a shard id, checked and decoded in one pass (every shard written and read). */

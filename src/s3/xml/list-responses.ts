@@ -6,7 +6,7 @@
  */
 import { formatIsoTimestamp } from '../http-dates.ts';
 import { assert } from '../../lib/assert.ts';
-import { escapeXml, quoteEtag, s3Xmlns, XmlWriter } from './write.ts';
+import { escapeXml, isQuotedEtag, quoteEtag, s3Xmlns, XmlWriter } from './write.ts';
 import {
   listingText,
   optionalListingText,
@@ -197,8 +197,7 @@ function writeListedObject(xml: XmlWriter, entry: ListedObject, enc: EncodingTyp
  * flattens it): the quotes S3 adds are written as `&quot;`, as escapeXml would.
  */
 function etagText(etag: string): string {
-  const quoted = etag.length >= 2 && etag.startsWith('"') && etag.endsWith('"'); // as quoteEtag decides
-  return quoted ? escapeXml(etag) : `&quot;${escapeXml(etag)}&quot;`;
+  return isQuotedEtag(etag) ? escapeXml(etag) : `&quot;${escapeXml(etag)}&quot;`;
 }
 
 /** A page's entries share one or two storage classes: the last one's escaped text is kept. */

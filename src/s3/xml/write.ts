@@ -43,8 +43,13 @@ export function s3UrlEncode(value: string): string {
 }
 
 /** The ETag as S3 writes it in XML and headers: in double quotes, whether or not it came quoted. */
+/** Whether an ETag already carries the quotes S3 puts around it. */
+export function isQuotedEtag(etag: string): boolean {
+  return etag.length >= 2 && etag.startsWith('"') && etag.endsWith('"');
+}
+
 export function quoteEtag(etag: string): string {
-  return etag.length >= 2 && etag.startsWith('"') && etag.endsWith('"') ? etag : `"${etag}"`;
+  return isQuotedEtag(etag) ? etag : `"${etag}"`;
 }
 
 export type XmlScalar = string | number | bigint | boolean;
