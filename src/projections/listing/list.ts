@@ -50,9 +50,9 @@ export function listObjects(objects: Database<ListingEntry, Buffer>, q: ListQuer
     // One range read per contiguous run of keys; a common prefix restarts the range after its group.
     // With a delimiter most keys found end in a group: their values are never decoded (a
     // content key's value is read by key), and each seek reads one key, not a page of values.
-    const range = delim.length > 0 ? objects.getKeys({ start: pos, end }) : objects.getRange({ start: pos, end });
+    const range: Iterable<Buffer | { key: Buffer; value: ListingEntry }> = delim.length > 0 ? objects.getKeys({ start: pos, end }) : objects.getRange({ start: pos, end });
     for (const item of range) {
-      const key = (delim.length > 0 ? item : (item as { key: Buffer }).key) as Buffer;
+      const key = Buffer.isBuffer(item) ? item : item.key;
       if (!startsWith(key, scanPrefix)) break outer;
       if (delim.length > 0) {
         const at = key.indexOf(delim, scanPrefix.length);
@@ -78,7 +78,7 @@ export function listObjects(objects: Database<ListingEntry, Buffer>, q: ListQuer
         break outer;
       }
       const k = key.toString('utf8', bucketPrefixLen, key.length);
-      const value = delim.length > 0 ? objects.get(key) : (item as { value: ListingEntry }).value;
+      const value = Buffer.isBuffer(item) ? objects.get(key) : item.value;
       assert(value !== undefined, 'a listed key has its entry');
       contents.push({ key: k, record: value });
       last = k;
