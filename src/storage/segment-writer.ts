@@ -23,7 +23,7 @@
  * write had completed (the earlier rule) covered more records per fsync but left the disk idle
  * while the CPU prepared a whole burst and the CPU idle while the disk synced it: 4 KiB appends at
  * c=64 went from ~1.5 ms of CPU then ~0.8 ms of fsync per 64 records to both at once, and 1 MiB
- * appends at c=16 from 60–74% to 93–161% of dd-style bandwidth (`npm run bench -- --only storage`).
+ * appends at c=16 from 60–74% to 76–170% of dd-style bandwidth (`npm run bench -- --only storage`).
  *
  * A segment is sealed when the next record would push it past `segmentBytesMax`: a seal record
  * holding the segment's own index is appended (segment-format.ts; it lets a lost index be rebuilt
