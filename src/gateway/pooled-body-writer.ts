@@ -80,20 +80,22 @@ class ShardFiller {
     if (this.firstError) throw this.firstError;
     if (input.expectedLength !== undefined && this.size !== input.expectedLength) return fail('IncompleteBody');
 
-    // One message hashes the last bytes and answers both the last shard's crc32 and the digests.
+    // The last bytes are hashed; the last shard's write (and its fsync) starts on its crc32 and
+    // overlaps what remains of the MD5.
     const unhashed = this.current?.buf.subarray(this.hashed, this.filled);
     this.hashed = this.filled;
     const finished = this.stream.finish(unhashed);
-    finished.catch(() => undefined);
+    finished.crc32.catch(() => undefined);
+    finished.digests.catch(() => undefined);
     let inlineData: Uint8Array | undefined;
     if (this.shards.length === 0 && this.size <= (input.noInline ? 0 : limits.inlineBytesMax)) {
       // An empty part has no shard at all.
       if (!input.noInline) inlineData = Buffer.from(this.current?.buf.subarray(0, this.filled) ?? Buffer.alloc(0));
     } else if (this.current !== undefined) {
-      await this.cut(true, finished.then((f) => f.lastShardCrc32));
+      await this.cut(true, finished.crc32, finished.digests);
       if (this.firstError) throw this.firstError;
     }
-    const { digests } = await finished;
+    const digests = await finished.digests;
     return checkDigests(input, { size: this.size, shards: this.shards, inlineData }, digests);
   }
 
@@ -119,8 +121,12 @@ class ShardFiller {
     this.hashed = this.filled;
   }
 
-  /** Writes the current shard; its crc32 comes from `crc`, or from a cut of the digest stream. */
-  private async cut(sync: boolean, crc?: Promise<number>): Promise<void> {
+  /**
+   * Writes the current shard; its crc32 comes from `crc`, or from a cut of the digest stream. The
+   * buffer goes back to the pool once the write settled and, when given, `hashed` did (a worker
+   * may still be reading the bytes for the body's digests).
+   */
+  private async cut(sync: boolean, crc?: Promise<number>, hashed?: Promise<unknown>): Promise<void> {
     const buf = this.current;
     if (buf === undefined) return;
     if (crc === undefined) {
@@ -154,9 +160,10 @@ class ShardFiller {
       .catch((err: unknown) => {
         this.firstError ??= err;
       })
-      .finally(() => {
-        this.pool.buffers.release(buf);
+      .finally(async () => {
         inFlight.delete(p);
+        await hashed?.catch(() => undefined);
+        this.pool.buffers.release(buf);
       });
     inFlight.add(p);
     if (sync) await p;

@@ -27,7 +27,10 @@ export interface BodyDigests {
 }
 
 export interface DigestPoolOptions {
-  /** Worker threads (default: the cores but one, between 1 and limits.digestWorkersMax). */
+  /**
+   * Worker threads (default: the cores but one, at least 2 so that a body's crc32 and its MD5 run
+   * on different workers, at most limits.digestWorkersMax).
+   */
   readonly workers?: number;
   /** Shared buffer bytes (default limits.digestBufferPoolBytesMax). */
   readonly bufferBytesMax?: number;
@@ -82,10 +85,16 @@ class Slot {
   }
 
   ask(m: DigestRequest & { readonly id: number }, transfer: ArrayBuffer[] = []): Promise<DigestReply> {
+    const reply = this.expect(m.id);
+    if (this.dead === undefined) this.worker.postMessage(m, transfer);
+    return reply;
+  }
+
+  /** The answer with this id to a message posted by `ask` (a message may answer two ids). */
+  expect(id: number): Promise<DigestReply> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise<DigestReply>((resolve, reject) => {
-      this.waiting.set(m.id, { resolve, reject });
-      this.worker.postMessage(m, transfer);
+      this.waiting.set(id, { resolve, reject });
     });
   }
 }
@@ -107,7 +116,7 @@ export class DigestPool {
 
   /** Spawns the workers and waits until each has loaded (so the first request does not wait). */
   static async start(opts: DigestPoolOptions = {}): Promise<DigestPool> {
-    const workers = opts.workers ?? Math.max(1, Math.min(limits.digestWorkersMax, availableParallelism() - 1));
+    const workers = opts.workers ?? Math.max(2, Math.min(limits.digestWorkersMax, availableParallelism() - 1));
     assert(workers >= 1 && workers <= limits.digestWorkersMax, `digest workers ${workers} outside 1..${limits.digestWorkersMax}`);
     const pool = new DigestPool(workers, opts.bufferBytesMax ?? limits.digestBufferPoolBytesMax);
     try {
@@ -123,14 +132,18 @@ export class DigestPool {
     return this.slots.length;
   }
 
+  /**
+   * A body's digest stream: its digests on the worker with the fewest open streams (ties go to
+   * the first), its per-shard crc32 on the next worker when there are two or more.
+   */
   openStream(o: { sha256: boolean; checksum: ChecksumAlgorithm | undefined }): DigestStream {
     assert(!this.stopped, 'digest pool is stopped');
-    // The least busy worker; ties go to the first.
-    let slot = this.slots[0];
-    for (const s of this.slots) if (slot === undefined || s.openStreams < slot.openStreams) slot = s;
-    assert(slot !== undefined, 'digest pool has no worker');
-    slot.openStreams++;
-    return new DigestStream(slot, this.nextId++, { sha256: o.sha256, checksum: o.checksum ?? null }, () => this.nextId++);
+    let at = 0;
+    for (let i = 1; i < this.slots.length; i++) if ((this.slots[i]?.openStreams ?? Infinity) < (this.slots[at]?.openStreams ?? Infinity)) at = i;
+    const slot = this.slots[at];
+    const crcSlot = this.slots[(at + 1) % this.slots.length];
+    assert(slot !== undefined && crcSlot !== undefined, 'digest pool has no worker');
+    return new DigestStream(slot, crcSlot, this.nextId++, { sha256: o.sha256, checksum: o.checksum ?? null }, () => this.nextId++);
   }
 
   /** crc32 of `data`, computed by a worker; `data` must be a pooled (shared) buffer. */
@@ -188,68 +201,105 @@ function shared(data: Buffer): SharedRange {
   return { sab, offset: data.byteOffset, length: data.length };
 }
 
-/** One body's digests, computed by one worker as its bytes arrive. */
+/**
+ * One body's digests, computed as its bytes arrive: by one worker, or (two workers or more) the
+ * digests by one and the per-shard crc32 by another, each fed every update.
+ */
 export class DigestStream {
   private done = false;
-  /** Sent with the stream's first message, which opens it in the worker. */
+  /** Sent with the stream's first message to each worker, which opens it there. */
   private open: DigestOpen | null;
+  private crcOpen: DigestOpen | null;
 
   constructor(
     private readonly slot: Slot,
+    private readonly crcSlot: Slot,
     private readonly s: number,
-    open: DigestOpen,
+    o: { sha256: boolean; checksum: ChecksumAlgorithm | null },
     private readonly newId: () => number,
   ) {
-    this.open = open;
+    const split = slot !== crcSlot;
+    this.open = { role: split ? 'digests' : 'both', ...o };
+    this.crcOpen = split ? { role: 'crc', sha256: false, checksum: null } : null;
+    slot.openStreams++;
   }
 
-  /** Hashes `data` (a view of a pooled buffer), which must stay unchanged until the next cut/finish answers. */
+  private get split(): boolean {
+    return this.slot !== this.crcSlot;
+  }
+
+  /** Hashes `data` (a view of a pooled buffer), which must stay unchanged until `finish`'s digests (or, for a shard's bytes, its `cut`) answer. */
   update(data: Buffer): void {
     assert(!this.done, 'digest stream already finished');
     if (data.length === 0) return;
-    this.slot.post({ t: 'update', s: this.s, open: this.takeOpen(), bytes: shared(data) });
+    const bytes = shared(data);
+    this.slot.post({ t: 'update', s: this.s, open: this.takeOpen(), bytes });
+    if (this.split) this.crcSlot.post({ t: 'update', s: this.s, open: this.takeCrcOpen(), bytes });
   }
 
   /** crc32 of the bytes passed to `update` since the previous cut. */
   async cut(): Promise<number> {
     assert(!this.done, 'digest stream already finished');
-    const r = await this.slot.ask({ t: 'cut', s: this.s, open: this.takeOpen(), id: this.newId() });
+    const open = this.split ? this.takeCrcOpen() : this.takeOpen();
+    const r = await this.crcSlot.ask({ t: 'cut', s: this.s, open, id: this.newId() });
     assert(r.crc32 !== undefined, 'cut answer without a crc32');
     return r.crc32;
   }
 
   /**
-   * Hashes `last` (if given) and answers the body's digests, with the crc32 of the bytes since
-   * the previous cut (the last shard's).
+   * Hashes `last` (if given). `crc32` answers the crc32 of the bytes since the previous cut (the
+   * last shard's) as soon as it is known, never after the MD5 of `last`, so that the last
+   * shard's write can start while MD5 finishes; `digests` answers the body's digests. `last`
+   * must stay unchanged until `digests` settles.
    */
-  async finish(last?: Buffer): Promise<{ digests: BodyDigests; lastShardCrc32: number }> {
+  finish(last?: Buffer): { crc32: Promise<number>; digests: Promise<BodyDigests> } {
     assert(!this.done, 'digest stream already finished');
-    const open = this.takeOpen();
     this.close();
     const bytes = last !== undefined && last.length > 0 ? shared(last) : null;
-    const r = await this.slot.ask({ t: 'finish', s: this.s, open, id: this.newId(), bytes });
-    assert(r.md5 !== undefined && r.crc32 !== undefined, 'finish answer without an MD5 or crc32');
+    let crc: Promise<DigestReply>;
+    let reply: Promise<DigestReply>;
+    if (this.split) {
+      crc = this.crcSlot.ask({ t: 'finish', s: this.s, open: this.takeCrcOpen(), id: this.newId(), crcId: null, bytes });
+      reply = this.slot.ask({ t: 'finish', s: this.s, open: this.takeOpen(), id: this.newId(), crcId: null, bytes });
+    } else {
+      const crcId = this.newId();
+      // Expected before the message goes out, so the waiter exists when the answer comes.
+      crc = this.slot.expect(crcId);
+      reply = this.slot.ask({ t: 'finish', s: this.s, open: this.takeOpen(), id: this.newId(), crcId, bytes });
+    }
     return {
-      digests: {
-        md5: Buffer.from(r.md5.buffer, r.md5.byteOffset, r.md5.byteLength),
-        sha256Hex: r.sha256Hex,
-        checksum: r.checksum === undefined ? undefined : Buffer.from(r.checksum.buffer, r.checksum.byteOffset, r.checksum.byteLength),
-      },
-      lastShardCrc32: r.crc32,
+      crc32: crc.then((r) => {
+        assert(r.crc32 !== undefined, 'finish answer without a crc32');
+        return r.crc32;
+      }),
+      digests: reply.then((r) => {
+        assert(r.md5 !== undefined, 'finish answer without an MD5');
+        return {
+          md5: Buffer.from(r.md5.buffer, r.md5.byteOffset, r.md5.byteLength),
+          sha256Hex: r.sha256Hex,
+          checksum: r.checksum === undefined ? undefined : Buffer.from(r.checksum.buffer, r.checksum.byteOffset, r.checksum.byteLength),
+        };
+      }),
     };
   }
 
   /** Forgets the stream (the body failed). Idempotent. */
   drop(): void {
     if (this.done) return;
-    const opened = this.open === null;
     this.close();
-    if (opened) this.slot.post({ t: 'drop', s: this.s });
+    if (this.open === null) this.slot.post({ t: 'drop', s: this.s });
+    if (this.split && this.crcOpen === null) this.crcSlot.post({ t: 'drop', s: this.s });
   }
 
   private takeOpen(): DigestOpen | null {
     const o = this.open;
     this.open = null;
+    return o;
+  }
+
+  private takeCrcOpen(): DigestOpen | null {
+    const o = this.crcOpen;
+    this.crcOpen = null;
     return o;
   }
 

@@ -5,8 +5,14 @@
  */
 import type { ChecksumAlgorithm } from './checksums.ts';
 
-/** A body's digests: MD5 always, SHA-256 and a flexible checksum when asked for. */
+/**
+ * What a worker computes for a stream: the body's digests (MD5 always, SHA-256 and a flexible
+ * checksum when asked for), the per-shard crc32, or both. With two workers or more a body's
+ * crc32 runs on another worker than its MD5, so that the last shard's crc32 (which its write
+ * waits for) never queues behind MD5, the slowest of the hashes.
+ */
 export interface DigestOpen {
+  readonly role: 'both' | 'digests' | 'crc';
   readonly sha256: boolean;
   readonly checksum: ChecksumAlgorithm | null;
 }
@@ -24,8 +30,12 @@ export type DigestRequest =
   | { readonly t: 'update'; readonly s: number; readonly open: DigestOpen | null; readonly bytes: SharedRange }
   /** Answers the crc32 of the bytes since the previous cut (one shard) and starts the next. */
   | { readonly t: 'cut'; readonly s: number; readonly open: DigestOpen | null; readonly id: number }
-  /** Hashes the last bytes (if any), answers the last shard's crc32 and the body's digests, and forgets the stream. */
-  | { readonly t: 'finish'; readonly s: number; readonly open: DigestOpen | null; readonly id: number; readonly bytes: SharedRange | null }
+  /**
+   * Hashes the last bytes (if any), answers `id` with the last shard's crc32 and/or the body's
+   * digests (as the stream's role has them), and forgets the stream. With `crcId` (role 'both'),
+   * the crc32 is also answered there first, before the last bytes go through MD5.
+   */
+  | { readonly t: 'finish'; readonly s: number; readonly open: DigestOpen | null; readonly id: number; readonly crcId: number | null; readonly bytes: SharedRange | null }
   | { readonly t: 'drop'; readonly s: number }
   /** crc32 of some bytes, with no stream (verifying a read). */
   | { readonly t: 'crc'; readonly id: number; readonly bytes: SharedRange }

@@ -3,16 +3,21 @@
  *
  * Messages are handled in the order they were posted, so a stream's updates are always hashed
  * before its cut or finish answers. Only `cut`, `finish` and `crc` are answered; an `update` that
- * fails (a programmer error) is reported by the stream's next answer.
+ * fails (a programmer error) is reported by the stream's next answer. A stream computes the
+ * digests, the crc32, or both (DigestOpen.role); a 'both' finish answers the crc32 before it
+ * hashes the last bytes for the digests.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
+import { assert } from './assert.ts';
 import { createChecksum, type Checksum } from './checksums.ts';
 import type { DigestOpen, DigestReply, DigestRequest, SharedRange } from './digest-protocol.ts';
 
 interface StreamState {
-  readonly md5: Hash;
+  readonly crc: boolean;
+  /** Undefined for a crc-only stream. */
+  readonly md5: Hash | undefined;
   readonly sha256: Hash | undefined;
   readonly checksum: Checksum | undefined;
   shardCrc32: number;
@@ -20,8 +25,11 @@ interface StreamState {
 }
 
 const streams = new Map<number, StreamState>();
-const port = parentPort;
-if (port === null) throw new Error('digest-worker.ts runs as a worker thread');
+const port = parentPort ?? fail('digest-worker.ts runs as a worker thread');
+
+function fail(message: string): never {
+  throw new Error(message);
+}
 
 function view(r: SharedRange): Buffer {
   return Buffer.from(r.sab, r.offset, r.length);
@@ -29,10 +37,12 @@ function view(r: SharedRange): Buffer {
 
 function stream(s: number, open: DigestOpen | null): StreamState | undefined {
   if (open !== null) {
+    const digests = open.role !== 'crc';
     streams.set(s, {
-      md5: createHash('md5'),
-      sha256: open.sha256 ? createHash('sha256') : undefined,
-      checksum: open.checksum === null ? undefined : createChecksum(open.checksum),
+      crc: open.role !== 'digests',
+      md5: digests ? createHash('md5') : undefined,
+      sha256: digests && open.sha256 ? createHash('sha256') : undefined,
+      checksum: digests && open.checksum !== null ? createChecksum(open.checksum) : undefined,
       shardCrc32: 0,
       error: undefined,
     });
@@ -42,10 +52,14 @@ function stream(s: number, open: DigestOpen | null): StreamState | undefined {
 
 function update(st: StreamState, r: SharedRange): void {
   const data = view(r);
-  st.md5.update(data);
+  if (st.crc) st.shardCrc32 = crc32(data, st.shardCrc32);
+  updateDigests(st, data);
+}
+
+function updateDigests(st: StreamState, data: Buffer): void {
+  st.md5?.update(data);
   st.sha256?.update(data);
   st.checksum?.update(data);
-  st.shardCrc32 = crc32(data, st.shardCrc32);
 }
 
 function handle(m: DigestRequest): DigestReply | undefined {
@@ -59,6 +73,7 @@ function handle(m: DigestRequest): DigestReply | undefined {
       const st = stream(m.s, m.open);
       if (st === undefined) return { id: m.id, error: `digest stream ${m.s} unknown` };
       if (st.error !== undefined) return { id: m.id, error: st.error };
+      if (!st.crc) return { id: m.id, error: `digest stream ${m.s} computes no crc32` };
       const value = st.shardCrc32;
       st.shardCrc32 = 0;
       return { id: m.id, crc32: value };
@@ -66,12 +81,20 @@ function handle(m: DigestRequest): DigestReply | undefined {
     case 'finish': {
       const st = stream(m.s, m.open);
       streams.delete(m.s);
-      if (st === undefined) return { id: m.id, error: `digest stream ${m.s} unknown` };
-      if (st.error !== undefined) return { id: m.id, error: st.error };
-      if (m.bytes !== null) update(st, m.bytes);
+      const error = st === undefined ? `digest stream ${m.s} unknown` : st.error;
+      if (error !== undefined || st === undefined) {
+        assert(error !== undefined);
+        if (m.crcId !== null) port.postMessage({ id: m.crcId, error } satisfies DigestReply);
+        return { id: m.id, error };
+      }
+      const last = m.bytes === null ? undefined : view(m.bytes);
+      if (st.crc && last !== undefined) st.shardCrc32 = crc32(last, st.shardCrc32);
+      if (m.crcId !== null) port.postMessage({ id: m.crcId, crc32: st.shardCrc32 } satisfies DigestReply);
+      if (last !== undefined) updateDigests(st, last);
+      if (st.md5 === undefined) return { id: m.id, crc32: st.shardCrc32 };
       return {
         id: m.id,
-        crc32: st.shardCrc32,
+        ...(st.crc ? { crc32: st.shardCrc32 } : {}),
         md5: st.md5.digest(),
         ...(st.sha256 ? { sha256Hex: st.sha256.digest('hex') } : {}),
         ...(st.checksum ? { checksum: st.checksum.digest() } : {}),
@@ -93,6 +116,9 @@ port.on('message', (m: DigestRequest) => {
     reply = handle(m);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
+    // A finish that failed before its early crc32 answer must not leave that waiter hanging (a
+    // second answer to an id is ignored).
+    if (m.t === 'finish' && m.crcId !== null) port.postMessage({ id: m.crcId, error: message } satisfies DigestReply);
     if ('id' in m) reply = { id: m.id, error: message };
     else {
       const st = streams.get(m.s);

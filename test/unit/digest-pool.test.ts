@@ -99,30 +99,52 @@ describe('ReadBufferPool', () => {
 
 describe('DigestPool', () => {
   let pool: DigestPool;
+  /** One worker: a body's crc32 and digests on the same worker ('both'); `pool` splits them. */
+  let single: DigestPool;
   beforeAll(async () => {
     pool = await DigestPool.start({ workers: 2, bufferBytesMax: 32 * 1024 * 1024 });
+    single = await DigestPool.start({ workers: 1, bufferBytesMax: 32 * 1024 * 1024 });
   }, 60_000);
   afterAll(async () => {
     await pool.stop();
+    await single.stop();
   });
 
-  it('answers the MD5, SHA-256, flexible checksum and per-shard crc32 of a body fed in pieces', async () => {
+  it.each([1, 2])('answers the MD5, SHA-256, flexible checksum and per-shard crc32 of a body fed in pieces (%i workers)', async (workers) => {
+    const p = workers === 1 ? single : pool;
     const body = bytes(3 * 1024 * 1024 + 17, seed);
     const sab = Buffer.from(new SharedArrayBuffer(body.length));
     body.copy(sab);
-    const s = pool.openStream({ sha256: true, checksum: 'CRC32C' });
+    const s = p.openStream({ sha256: true, checksum: 'CRC32C' });
     const cutAt = 1024 * 1024 + 5;
     s.update(sab.subarray(0, 1000));
     s.update(sab.subarray(1000, cutAt));
     const first = await s.cut();
     s.update(sab.subarray(cutAt, 2 * 1024 * 1024));
-    const { digests, lastShardCrc32 } = await s.finish(sab.subarray(2 * 1024 * 1024));
+    const finished = s.finish(sab.subarray(2 * 1024 * 1024));
+    const lastShardCrc32 = await finished.crc32;
+    const digests = await finished.digests;
     expect(first).toBe(crc32(body.subarray(0, cutAt)));
     expect(lastShardCrc32).toBe(crc32(body.subarray(cutAt)));
     expect(digests.md5.equals(createHash('md5').update(body).digest())).toBe(true);
     expect(digests.sha256Hex).toBe(createHash('sha256').update(body).digest('hex'));
     expect(digests.checksum?.equals(checksumOf('CRC32C', body))).toBe(true);
-    expect(await pool.crc32(sab.subarray(7, 70_000))).toBe(crc32(body.subarray(7, 70_000)));
+    expect(await p.crc32(sab.subarray(7, 70_000))).toBe(crc32(body.subarray(7, 70_000)));
+  });
+
+  it('a finish with no bytes since the last cut answers the crc32 of nothing, and a dropped stream leaves the others right', async () => {
+    const body = bytes(64 * 1024, seed + 5);
+    const sab = Buffer.from(new SharedArrayBuffer(body.length));
+    body.copy(sab);
+    const dropped = pool.openStream({ sha256: false, checksum: undefined });
+    dropped.update(sab);
+    dropped.drop();
+    const s = pool.openStream({ sha256: false, checksum: undefined });
+    s.update(sab);
+    expect(await s.cut()).toBe(crc32(body));
+    const f = s.finish();
+    expect(await f.crc32).toBe(0);
+    expect((await f.digests).md5.equals(createHash('md5').update(body).digest())).toBe(true);
   });
 
   it('writeBody gives the same shards and digests with the pool as without', async () => {
