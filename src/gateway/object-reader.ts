@@ -40,7 +40,8 @@ export async function* readObjectRange(placement: ShardPlacement, record: Object
 }
 
 async function readPiece(placement: ShardPlacement, shard: ShardRef, offset: number, length: number): Promise<Buffer> {
-  let lastErr: unknown = new Error(`shard ${shard.shardId} has no known copy`);
+  // Not an Error made up front: capturing its stack cost ~4% of a 1 MiB GET's event-loop time.
+  let lastErr: unknown;
   const stores = placement.readOrder?.(shard.shardId, shard.nodes) ?? shard.nodes.map((id) => placement.forNode(id)).filter((s) => s !== undefined);
   // A whole-shard read is checked against the crc32 the event recorded; a partial one was checked
   // by the node against the record's crc32 before slicing (and in transit by the NATS client).
@@ -60,7 +61,7 @@ async function readPiece(placement: ShardPlacement, shard: ShardRef, offset: num
       lastErr = err;
     }
   }
-  throw lastErr;
+  throw lastErr ?? new Error(`shard ${shard.shardId} has no known copy`);
 }
 
 /** Rejects after `ms`, so a hung replica costs a bounded wait before the next one is tried. */
