@@ -129,7 +129,7 @@ export class ReplicatedPlacement implements ShardPlacement {
   }
 
   private async readAny(shardId: string, offset: number, length: number): Promise<Buffer> {
-    let lastErr: unknown = new Error(`shard ${shardId}: no live node`);
+    let lastErr: unknown;
     for (const store of this.readOrder(shardId, [])) {
       try {
         return await store.readShard(shardId, offset, length);
@@ -137,7 +137,7 @@ export class ReplicatedPlacement implements ShardPlacement {
         lastErr = err;
       }
     }
-    throw lastErr;
+    throw lastErr ?? new Error(`shard ${shardId}: no live node`);
   }
 }
 
