@@ -12,6 +12,7 @@ import { runCompact } from './compact.ts';
 import { runNode } from './node.ts';
 import { runRepair } from './repair.ts';
 import { runReplay } from './replay.ts';
+import { EmbeddedNatsError } from '../log/nats-server.ts';
 
 const commands: Record<string, (args: string[]) => Promise<void>> = {
   server: runServer,
@@ -28,4 +29,13 @@ if (!command) {
   console.error(`unknown command ${name}; commands: ${Object.keys(commands).join(', ')}`);
   process.exit(2);
 }
-await command(args);
+try {
+  await command(args);
+} catch (err) {
+  // What an operator can fix (a port another process holds) is said in a line, not a stack.
+  if (err instanceof EmbeddedNatsError || (err instanceof Error && 'code' in err && err.code === 'EADDRINUSE')) {
+    console.error(`strata ${name}: ${err.message}`);
+    process.exit(1);
+  }
+  throw err;
+}

@@ -2,7 +2,12 @@
  * Runs the embedded nats-server: a child process with JetStream on, its store under the data
  * dir and its settings from nats.conf. A pid file lets the next start find a server left behind
  * by a `kill -9` of Strata (a child does not die with its parent) and stop it before starting.
+ *
+ * The child is named after its store dir (`--server_name`), and it is ready only when a server
+ * answering on its port has that name: when another nats-server (another Strata's, say) holds the
+ * port, the child exits on its bind error, and the one that answers must not be taken for it.
  */
+import { createHash } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -30,7 +35,8 @@ export async function startEmbeddedNats(o: EmbeddedNatsOptions): Promise<Embedde
   await mkdir(o.storeDir, { recursive: true });
   const pidFile = join(o.storeDir, 'nats-server.pid');
   await stopStale(pidFile, o.log);
-  const args = ['-c', o.configFile, '-js', '-a', o.host, '-p', String(o.port), '-sd', o.storeDir, '-P', pidFile];
+  const name = embeddedServerName(o.storeDir);
+  const args = ['-c', o.configFile, '-js', '-a', o.host, '-p', String(o.port), '-sd', o.storeDir, '-P', pidFile, '--server_name', name];
   const child = spawn(o.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let exited: string | undefined;
   const tail: string[] = [];
@@ -51,29 +57,63 @@ export async function startEmbeddedNats(o: EmbeddedNatsOptions): Promise<Embedde
     exited = `nats-server could not start (${o.bin}): ${err.message}`;
   });
   const url = `nats://${o.host}:${o.port}`;
-  await waitReady(url, () => exited, tail);
+  try {
+    await waitReady(url, name, () => exited, tail);
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  }
   const pid = child.pid ?? 0;
   return { url, pid, stop: () => stopChild(child) };
 }
 
-async function waitReady(url: string, exited: () => string | undefined, tail: string[]): Promise<void> {
+/** The embedded server's name: stable for a store dir, different for another Strata's. */
+export function embeddedServerName(storeDir: string): string {
+  return `strata-${createHash('sha256').update(storeDir).digest('hex').slice(0, 16)}`;
+}
+
+async function waitReady(url: string, name: string, exited: () => string | undefined, tail: string[]): Promise<void> {
   const deadline = Date.now() + startTimeoutMs;
+  let foreign: string | undefined;
+  const portTaken = (): EmbeddedNatsError =>
+    new EmbeddedNatsError(
+      `another nats-server (${foreign ?? ''}) answers on ${url}, so the embedded one cannot listen there: stop it, or set STRATA_NATS_PORT (or NATS_URL to use that server)\n${excerpt(tail)}`,
+    );
   for (;;) {
     const why = exited();
-    if (why) throw new Error(`${why}\n${tail.join('\n')}`);
+    if (why) throw foreign !== undefined ? portTaken() : new EmbeddedNatsError(`${why}\n${excerpt(tail)}`);
     let nc: NatsConnection | undefined;
     try {
       nc = await connect({ servers: url, timeout: 500, reconnect: false });
-      // JetStream is ready when its account info answers.
-      await nc.request('$JS.API.INFO', undefined, { timeout: 1000 });
-      await nc.close();
-      return;
+      if (nc.info?.server_name !== name) {
+        foreign = nc.info?.server_name ?? '(unnamed)';
+      } else {
+        // JetStream is ready when its account info answers.
+        await nc.request('$JS.API.INFO', undefined, { timeout: 1000 });
+        await nc.close();
+        return;
+      }
     } catch {
-      await nc?.close().catch(() => undefined);
-      if (Date.now() > deadline) throw new Error(`nats-server at ${url} not ready after ${startTimeoutMs} ms\n${tail.join('\n')}`);
-      await new Promise((r) => setTimeout(r, 50));
+      // Not listening yet, or JetStream not ready yet.
     }
+    await nc?.close().catch(() => undefined);
+    // Another server answering is an error once the child has given up on the port (checked
+    // above) or the wait is over: right after a restart an old one may still be going away.
+    if (Date.now() > deadline && foreign !== undefined) throw portTaken();
+    if (Date.now() > deadline) throw new EmbeddedNatsError(`nats-server at ${url} not ready after ${startTimeoutMs} ms\n${excerpt(tail)}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The server's error and warning lines when it logged any, else its last lines. */
+function excerpt(tail: readonly string[]): string {
+  const problems = tail.filter((l) => /\[(ERR|FTL|WRN)\]/.test(l));
+  return (problems.length > 0 ? problems : tail).join('\n');
+}
+
+/** The embedded nats-server could not be started; the message carries its last log lines. */
+export class EmbeddedNatsError extends Error {
+  override readonly name = 'EmbeddedNatsError';
 }
 
 function stopChild(child: ChildProcess): Promise<void> {
