@@ -123,15 +123,16 @@ class ShardFiller {
 
   /**
    * Writes the current shard; its crc32 comes from `crc`, or from a cut of the digest stream. The
-   * buffer goes back to the pool once the write settled and, when given, `hashed` did (a worker
-   * may still be reading the bytes for the body's digests).
+   * buffer goes back to the pool once the write settled and the bytes are hashed for the body's
+   * digests (`hashed`, or the cut's): with the digests on another worker than the crc32, MD5 may
+   * still be reading them when the write is done, and a reused buffer would change what it hashes.
    */
   private async cut(sync: boolean, crc?: Promise<number>, hashed?: Promise<unknown>): Promise<void> {
     const buf = this.current;
     if (buf === undefined) return;
     if (crc === undefined) {
       this.hashPending();
-      crc = this.stream.cut();
+      ({ crc32: crc, hashed } = this.stream.cut());
     }
     const length = this.filled;
     const objectOffset = this.cutBytes;
@@ -139,6 +140,7 @@ class ShardFiller {
     this.current = undefined;
     // Settled by the write below; kept from being an unhandled rejection meanwhile.
     crc.catch(() => undefined);
+    hashed?.catch(() => undefined);
     const store = this.placement.forWrite();
     const shardId = newShardId();
     const index = this.shards.length;

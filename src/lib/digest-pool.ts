@@ -228,7 +228,7 @@ export class DigestStream {
     return this.slot !== this.crcSlot;
   }
 
-  /** Hashes `data` (a view of a pooled buffer), which must stay unchanged until `finish`'s digests (or, for a shard's bytes, its `cut`) answer. */
+  /** Hashes `data` (a view of a pooled buffer), which must stay unchanged until the next cut's `hashed` or finish's `digests` settles. */
   update(data: Buffer): void {
     assert(!this.done, 'digest stream already finished');
     if (data.length === 0) return;
@@ -237,13 +237,22 @@ export class DigestStream {
     if (this.split) this.crcSlot.post({ t: 'update', s: this.s, open: this.takeCrcOpen(), bytes });
   }
 
-  /** crc32 of the bytes passed to `update` since the previous cut. */
-  async cut(): Promise<number> {
+  /**
+   * Ends a shard: `crc32` answers the crc32 of the bytes passed to `update` since the previous
+   * cut; `hashed` settles once those bytes are hashed for the digests too, and only then may
+   * they change (with the digests on another worker, MD5 can be far behind the crc32).
+   */
+  cut(): { crc32: Promise<number>; hashed: Promise<void> } {
     assert(!this.done, 'digest stream already finished');
-    const open = this.split ? this.takeCrcOpen() : this.takeOpen();
-    const r = await this.crcSlot.ask({ t: 'cut', s: this.s, open, id: this.newId() });
-    assert(r.crc32 !== undefined, 'cut answer without a crc32');
-    return r.crc32;
+    const crc = this.crcSlot
+      .ask({ t: 'cut', s: this.s, open: this.split ? this.takeCrcOpen() : this.takeOpen(), id: this.newId() })
+      .then((r) => {
+        assert(r.crc32 !== undefined, 'cut answer without a crc32');
+        return r.crc32;
+      });
+    if (!this.split) return { crc32: crc, hashed: crc.then(() => undefined) };
+    const hashed = this.slot.ask({ t: 'cut', s: this.s, open: this.takeOpen(), id: this.newId() }).then(() => undefined);
+    return { crc32: crc, hashed };
   }
 
   /**

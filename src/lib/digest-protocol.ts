@@ -28,7 +28,11 @@ export interface SharedRange {
 export type DigestRequest =
   /** The next bytes of stream `s`. */
   | { readonly t: 'update'; readonly s: number; readonly open: DigestOpen | null; readonly bytes: SharedRange }
-  /** Answers the crc32 of the bytes since the previous cut (one shard) and starts the next. */
+  /**
+   * Answers the crc32 of the bytes since the previous cut (one shard) and starts the next. To a
+   * 'digests' stream it is a barrier: answered (without a crc32) once every earlier update is
+   * hashed, after which those bytes may change.
+   */
   | { readonly t: 'cut'; readonly s: number; readonly open: DigestOpen | null; readonly id: number }
   /**
    * Hashes the last bytes (if any), answers `id` with the last shard's crc32 and/or the body's

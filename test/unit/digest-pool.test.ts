@@ -119,7 +119,9 @@ describe('DigestPool', () => {
     const cutAt = 1024 * 1024 + 5;
     s.update(sab.subarray(0, 1000));
     s.update(sab.subarray(1000, cutAt));
-    const first = await s.cut();
+    const cut = s.cut();
+    const first = await cut.crc32;
+    await cut.hashed;
     s.update(sab.subarray(cutAt, 2 * 1024 * 1024));
     const finished = s.finish(sab.subarray(2 * 1024 * 1024));
     const lastShardCrc32 = await finished.crc32;
@@ -141,7 +143,7 @@ describe('DigestPool', () => {
     dropped.drop();
     const s = pool.openStream({ sha256: false, checksum: undefined });
     s.update(sab);
-    expect(await s.cut()).toBe(crc32(body));
+    expect(await s.cut().crc32).toBe(crc32(body));
     const f = s.finish();
     expect(await f.crc32).toBe(0);
     expect((await f.digests).md5.equals(createHash('md5').update(body).digest())).toBe(true);
@@ -187,6 +189,33 @@ describe('DigestPool', () => {
     expect(pooled.shards).toEqual(inline.shards);
     expect(Buffer.concat(pooled.stored).equals(body)).toBe(true);
     expect(pool.buffers.stats().inUse).toBe(0);
+  });
+
+  it('reuses a shard buffer only once its bytes are hashed for the digests, not just for the crc32', async () => {
+    // Many small shards through a pool of sixteen buffers, each reused soon after its write. The
+    // crc32 worker is far ahead of MD5 (several times faster), so a buffer given back on the
+    // crc32 alone is refilled while MD5 still has to read it, and the ETag comes out wrong.
+    const small = await DigestPool.start({ workers: 2, bufferBytesMax: 4 * 1024 * 1024 });
+    try {
+      const body = bytes(24 * 1024 * 1024, seed + 6);
+      const store: ShardStoreLike = {
+        nodeId: 'n1',
+        putShard: async (shardId, data, opts) => ({ shardId, nodeId: 'n1', size: Buffer.concat(data).length, crc32: opts.crc32OfData ?? 0 }),
+        readShard: async () => Buffer.alloc(0),
+      };
+      const placement: ShardPlacement = { forWrite: () => store, forNode: () => store, shardBytes: 256 * 1024 };
+      const pass = new PassThrough();
+      for (let at = 0; at < body.length; at += 64 * 1024) pass.write(body.subarray(at, at + 64 * 1024));
+      pass.end();
+      const r = await writeBody(placement, { body: pass, expectedLength: body.length, contentMd5: undefined, sha256Hex: undefined, checksum: undefined, defaultChecksum: 'CRC32' }, small);
+      if (!r.ok) throw new Error(`writeBody failed: ${r.reason}`);
+      expect(r.value.md5Hex).toBe(createHash('md5').update(body).digest('hex'));
+      expect(r.value.checksum?.value).toBe(checksumOf('CRC32', body).toString('base64'));
+      expect(r.value.shards.map((s) => s.crc32)).toEqual(r.value.shards.map((s) => crc32(body.subarray(s.objectOffset, s.objectOffset + s.length))));
+      expect(small.buffers.stats().inUse).toBe(0);
+    } finally {
+      await small.stop();
+    }
   });
 
   it('a body shorter than declared fails without keeping a buffer', async () => {
