@@ -4,7 +4,7 @@
  * one table in errors.ts. Unknown failures are InternalError, logged with the request id.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { PassThrough, pipeline, type Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import type { Engine } from '../gateway/engine.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newRequestId } from '../lib/ids.ts';
@@ -117,9 +117,7 @@ function decodeBody(
     pipeline(req, verifier, () => undefined);
     return { stream: verifier, trailers: () => new Map() };
   }
-  const pass = new PassThrough({ highWaterMark: 1024 * 1024 });
-  pipeline(req, pass, () => undefined);
-  return { stream: pass, trailers: () => new Map() };
+  return { stream: req, trailers: () => new Map() };
 }
 
 /**
