@@ -13,7 +13,9 @@
  *      active segment; writtenAtMs kept), then sync: the copies are durable, and the index entries
  *      switch to them in the same LMDB transactions that index any durable record
  *      (a later record of a shard id supersedes an earlier one, in the index as in recovery);
- *   4. check no live entry still points into a victim (copy again if one does);
+ *   4. check no live entry still points into a victim (copy again if one does), then check once
+ *      more and keep, for a later run, any victim a record became live in meanwhile (the passes
+ *      over the index yield to the event loop, so liveness can change while they run);
  *   5. marker `deleting` with the victims: the decision to delete is now durable;
  *   6. wait for reads that looked a location up before the switch, then drop the victims (unlink,
  *      fsync the directory, remove their index entries and segment meta);
@@ -27,7 +29,8 @@
  * Named crash points (crash-points.ts) let fault tests kill the process between the steps.
  */
 import { performance } from 'node:perf_hooks';
-import { assert } from '../lib/assert.ts';
+import { yieldingEvery } from '../lib/event-loop.ts';
+import { limits } from '../lib/limits.ts';
 import { removeMarker, writeMarker } from './compaction-marker.ts';
 import { crashPoint } from './crash-points.ts';
 import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES } from './segment-format.ts';
@@ -92,7 +95,10 @@ export interface CompactionProgress {
 
 export interface CompactionSummary {
   readonly victims: readonly number[];
-  /** Victims kept because a live record in them failed its checksum (the scrubber repairs it). */
+  /**
+   * Victims kept: a live record in them failed its checksum (the scrubber repairs it), or a
+   * record in them became live again during the run (the next run copies it).
+   */
   readonly segmentsKept: readonly number[];
   readonly bytesReclaimed: number;
   /** Bytes rewritten (write amplification = bytesCopied / bytesReclaimed). */
@@ -112,10 +118,15 @@ function recordBytes(e: IndexEntry): number {
   return RECORD_HEADER_BYTES + e.payloadBytes;
 }
 
-function scan(host: CompactionHost, sizes: Map<number, number>, nowMs: number): { usage: SegmentUsage[]; liveBySegment: Map<number, [Buffer, IndexEntry][]> } {
+/** The index entries, yielding to the event loop as it goes (a scan is a few µs per entry). */
+function entries(host: CompactionHost): AsyncGenerator<readonly [Buffer, IndexEntry]> {
+  return yieldingEvery(host.indexEntries(), limits.compactionScanYieldEvery);
+}
+
+async function scan(host: CompactionHost, sizes: Map<number, number>, nowMs: number): Promise<{ usage: SegmentUsage[]; liveBySegment: Map<number, [Buffer, IndexEntry][]> }> {
   const live = new Map<number, number>();
   const liveBySegment = new Map<number, [Buffer, IndexEntry][]>();
-  for (const [id, entry] of host.indexEntries()) {
+  for await (const [id, entry] of entries(host)) {
     if (!host.isLive(id, entry, nowMs)) continue;
     live.set(entry.segmentId, (live.get(entry.segmentId) ?? 0) + recordBytes(entry));
     let list = liveBySegment.get(entry.segmentId);
@@ -131,7 +142,7 @@ export async function runCompaction(host: CompactionHost, opts: CompactionOption
   const progress = opts.onProgress ?? (() => {});
   progress({ phase: 'planning', victims: 0, bytesToCopy: 0, bytesCopied: 0 });
   const sizes = await host.segmentFileBytes();
-  const { usage, liveBySegment } = scan(host, sizes, opts.nowMs);
+  const { usage, liveBySegment } = await scan(host, sizes, opts.nowMs);
   const victimIds = planCompaction(usage, host.activeSegmentId(), opts);
   const summary = (v: readonly number[], kept: readonly number[], reclaimed: number, copied: number, records: number): CompactionSummary => ({
     victims: v,
@@ -177,18 +188,22 @@ export async function runCompaction(host: CompactionHost, opts: CompactionOption
   const dropping = victims.filter((v) => !kept.has(v.segmentId));
   const dropIds = new Set(dropping.map((v) => v.segmentId));
   const stragglers: [Buffer, IndexEntry][] = [];
-  for (const [id, entry] of host.indexEntries()) {
+  for await (const [id, entry] of entries(host)) {
     if (dropIds.has(entry.segmentId) && host.isLive(id, entry, opts.nowMs)) stragglers.push([id, entry]);
   }
   if (stragglers.length > 0) {
     for (const v of dropping) await copy(v, stragglers.filter(([, e]) => e.segmentId === v.segmentId));
     await host.sync();
   }
-  const finalDrop = dropping.filter((v) => !kept.has(v.segmentId)).map((v) => v.segmentId);
-  const finalSet = new Set(finalDrop);
-  for (const [id, entry] of host.indexEntries()) {
-    assert(!(finalSet.has(entry.segmentId) && host.isLive(id, entry, opts.nowMs)), 'live entry left in a victim');
+  // A victim that still holds a live entry now (referenced again while this scan yielded) is
+  // kept for a later run, never deleted.
+  const stillLive = new Set<number>();
+  const candidates = new Set(dropping.filter((v) => !kept.has(v.segmentId)).map((v) => v.segmentId));
+  for await (const [id, entry] of entries(host)) {
+    if (candidates.has(entry.segmentId) && host.isLive(id, entry, opts.nowMs)) stillLive.add(entry.segmentId);
   }
+  for (const segmentId of stillLive) kept.add(segmentId);
+  const finalDrop = [...candidates].filter((segmentId) => !stillLive.has(segmentId));
 
   await writeMarker(host.dataDir, { v: 1, phase: 'deleting', victims: finalDrop, startedAtMs: opts.nowMs });
   crashPoint('compact-after-switch');

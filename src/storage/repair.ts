@@ -21,6 +21,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { crc32 } from 'node:zlib';
 import type { EventBody, StrataEvent } from '../events/types.ts';
 import { newEventId } from '../lib/ids.ts';
+import { yieldingEvery } from '../lib/event-loop.ts';
 import { limits } from '../lib/limits.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { EventLog } from '../log/publisher.ts';
@@ -145,13 +146,8 @@ export async function replicaPass(ctx: RepairContext, opts: { lostNodeId?: strin
   let pulled = 0;
   let failed = 0;
   let extraDropped = 0;
-  let sinceYield = 0;
-  for (const [idBytes, refs] of ctx.liveness.referenced()) {
-    // A pass over every referenced shard must not hold the event loop: most checks never await.
-    if (++sinceYield >= limits.repairPassYieldEvery) {
-      sinceYield = 0;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+  // A pass over every referenced shard must not hold the event loop: most checks never await.
+  for await (const [idBytes, refs] of yieldingEvery(ctx.liveness.referenced(), limits.repairPassYieldEvery)) {
     if (opts.lostNodeId !== undefined && !refs.nodes.includes(opts.lostNodeId)) continue;
     checked++;
     const shardId = shardIdFromBytes(idBytes);

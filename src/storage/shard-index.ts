@@ -35,6 +35,8 @@
  */
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { assert } from '../lib/assert.ts';
+import { yieldingEvery } from '../lib/event-loop.ts';
+import { limits } from '../lib/limits.ts';
 import { prepareVolatileEnv, type VolatileEnv, type VolatileOpenOptions } from '../lib/volatile-lmdb.ts';
 import { SHARD_ID_BYTES, writeU64LE } from './segment-format.ts';
 
@@ -200,7 +202,8 @@ export class ShardIndex {
   /** Forgets a deleted segment: its meta and every entry still pointing into it, in one transaction. */
   async forgetSegment(segmentId: number): Promise<number> {
     const doomed: Buffer[] = [];
-    for (const [shardId, entry] of this.entries()) if (entry.segmentId === segmentId) doomed.push(shardId);
+    // A scan of the whole index: it yields to the event loop as it goes.
+    for await (const [shardId, entry] of yieldingEvery(this.entries(), limits.compactionScanYieldEvery)) if (entry.segmentId === segmentId) doomed.push(shardId);
     await this.root.batch(() => {
       for (const key of doomed) void this.shards.remove(key);
       void this.segmentsDb.remove(segmentKey(segmentId));
