@@ -125,6 +125,12 @@ export const limits = {
   shardGraceMs: 60 * 60 * 1000,
   /** Events the storage liveness follower pulls and applies per batch. */
   livenessBatchMax: 512,
+  /**
+   * Storage liveness: how long the follower lets events gather before applying them. No request
+   * waits for liveness (compaction and repair read it), and in the embedded mode its commit of
+   * an event otherwise runs at the moment the gateway's projector commits the same event.
+   */
+  livenessApplyLingerMs: 20,
   /** Compaction: a sealed segment is compacted once this share of its bytes is dead. */
   compactionDeadRatioMin: 0.5,
   /** Compaction: bytes of victim segments taken in one run (bounds one run's duration). */

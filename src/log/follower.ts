@@ -49,8 +49,15 @@ export class LogFollower {
     private readonly sink: FollowerSink,
     private readonly consumerName: string,
     private readonly batchMax: number,
+    /**
+     * How long a batch waits for more events before it is applied (0: at once). For a sink no
+     * request waits on, this takes its commits off the moment the gateway commits the same event
+     * and applies a burst in fewer transactions.
+     */
+    private readonly lingerMs = 0,
   ) {
     assert(batchMax >= 1, 'batchMax');
+    assert(lingerMs >= 0, 'lingerMs');
   }
 
   get appliedSeq(): number {
@@ -139,6 +146,10 @@ export class LogFollower {
 
   private async drain(): Promise<void> {
     while (this.pending.last && !this.stopping) {
+      if (this.lingerMs > 0 && this.pending.events.length < this.batchMax) {
+        await new Promise((resolve) => setTimeout(resolve, this.lingerMs));
+        if (this.stopping) break;
+      }
       const batch = this.pending;
       this.pending = { events: [], last: undefined, lastSeq: 0 };
       try {

@@ -136,7 +136,7 @@ export class ShardLiveness implements LivenessView {
   /** Follows the log with the durable consumer `liveness-<nodeId>`. */
   async follow(nc: NatsConnection, nodeId: string): Promise<void> {
     assert(this.follower === undefined, 'already following');
-    this.follower = new LogFollower(nc, this, `liveness-${nodeId}`, limits.livenessBatchMax);
+    this.follower = new LogFollower(nc, this, `liveness-${nodeId}`, limits.livenessBatchMax, limits.livenessApplyLingerMs);
     await this.follower.start();
   }
 
