@@ -1,0 +1,101 @@
+/**
+ * The log follower (the storage liveness's consumer) against a real nats-server: every message of
+ * the stream reaches the sink once, in order, and with a linger the events of a burst are applied
+ * in a few transactions rather than one each. Messages that are not Strata events (raw bytes
+ * here) advance the checkpoint and change nothing, as a newer build's event types would.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LoggedEvent } from '../../src/events/types.ts';
+import { LogFollower, type FollowerSink } from '../../src/log/follower.ts';
+import { startEmbeddedNats, type EmbeddedNats } from '../../src/log/nats-server.ts';
+import { ensureStream } from '../../src/log/stream.ts';
+import { freePort } from '../support/ports.ts';
+
+let dir: string;
+let server: EmbeddedNats;
+let nc: NatsConnection;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'strata-follower-'));
+  server = await startEmbeddedNats({
+    bin: process.env['NATS_SERVER_BIN'] ?? 'nats-server',
+    configFile: join(import.meta.dirname, '../../nats.conf'),
+    storeDir: join(dir, 'nats'),
+    host: '127.0.0.1',
+    port: await freePort(),
+    log: () => {},
+  });
+  nc = await connect({ servers: server.url });
+  await ensureStream(nc);
+}, 60_000);
+
+afterAll(async () => {
+  await nc?.close();
+  await server?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+class CountingSink implements FollowerSink {
+  applied = 0;
+  readonly batches: number[] = [];
+  checkpoint(): number {
+    return this.applied;
+  }
+  async apply(_events: readonly LoggedEvent[], lastSeq: number): Promise<void> {
+    this.batches.push(lastSeq);
+    this.applied = lastSeq;
+  }
+}
+
+async function publishBurst(n: number, tag: string): Promise<number> {
+  const js = jetstream(nc);
+  let last = 0;
+  for (let i = 0; i < n; i++) last = (await js.publish(`strata.ev._test.${tag}`, new TextEncoder().encode(`raw ${i}`))).seq;
+  return last;
+}
+
+describe('LogFollower', () => {
+  it('with a linger, applies a burst in a few batches, in order, up to its last message', async () => {
+    const sink = new CountingSink();
+    // Messages already in the stream count too: the follower starts from the sink's checkpoint (0).
+    const follower = new LogFollower(nc, sink, 'test-linger', 512, 500);
+    await follower.start();
+    try {
+      const last = await publishBurst(100, 'linger');
+      await follower.waitApplied(last, 10_000);
+      expect(sink.applied).toBe(last);
+      // Each batch ends later in the stream than the one before.
+      expect(sink.batches).toEqual([...sink.batches].sort((a, b) => a - b));
+      // 100 messages published within a 500 ms linger: a handful of transactions, not one each.
+      expect(sink.batches.length).toBeLessThanOrEqual(4);
+    } finally {
+      await follower.stop();
+    }
+  });
+
+  it('without a linger, still reaches every message, and a restarted follower resumes after its checkpoint', async () => {
+    const sink = new CountingSink();
+    const first = new LogFollower(nc, sink, 'test-eager', 512);
+    await first.start();
+    const last = await publishBurst(30, 'eager');
+    await first.waitApplied(last, 10_000);
+    await first.stop();
+    const before = sink.batches.length;
+    const more = await publishBurst(5, 'eager');
+    const second = new LogFollower(nc, sink, 'test-eager', 512);
+    await second.start();
+    try {
+      await second.waitApplied(more, 10_000);
+      expect(sink.applied).toBe(more);
+      // The second follower's batches all lie past the first one's checkpoint.
+      expect(sink.batches.slice(before).every((seq) => seq > last)).toBe(true);
+    } finally {
+      await second.stop();
+    }
+  });
+});
