@@ -42,7 +42,7 @@ export class LogFollower {
   private drainRunning = false;
   /** Set by stop(): buffered messages are left for the next start (the checkpoint is the truth). */
   private stopping = false;
-  private pending: { events: LoggedEvent[]; last: JsMsg | undefined; lastSeq: number } = { events: [], last: undefined, lastSeq: 0 };
+  private pending: { events: LoggedEvent[]; last: JsMsg | undefined; lastSeq: number; messages: number } = { events: [], last: undefined, lastSeq: 0, messages: 0 };
 
   constructor(
     private readonly nc: NatsConnection,
@@ -50,9 +50,9 @@ export class LogFollower {
     private readonly consumerName: string,
     private readonly batchMax: number,
     /**
-     * How long a batch waits for more events before it is applied (0: at once). For a sink no
-     * request waits on, this takes its commits off the moment the gateway commits the same event
-     * and applies a burst in fewer transactions.
+     * How long a batch waits for more events before it is applied (0: at once), when the follower
+     * is at the tail of the log. For a sink no request waits on, this takes its commits off the
+     * moment the gateway commits the same event and applies a burst in fewer transactions.
      */
     private readonly lingerMs = 0,
   ) {
@@ -126,6 +126,7 @@ export class LogFollower {
         if (decoded.ok) this.pending.events.push(decoded.event);
         this.pending.last = m;
         this.pending.lastSeq = m.seq;
+        this.pending.messages++;
         this.kick();
         if (this.pending.events.length >= this.batchMax) await this.draining;
       }
@@ -146,12 +147,14 @@ export class LogFollower {
 
   private async drain(): Promise<void> {
     while (this.pending.last && !this.stopping) {
-      if (this.lingerMs > 0 && this.pending.events.length < this.batchMax) {
+      // Linger only at the tail of the log (the consumer had nothing more for us when the last
+      // message came): while catching up, a pause per batch would only slow the catch-up down.
+      if (this.lingerMs > 0 && this.pending.messages < this.batchMax && this.pending.last.info.pending === 0) {
         await new Promise((resolve) => setTimeout(resolve, this.lingerMs));
         if (this.stopping) break;
       }
       const batch = this.pending;
-      this.pending = { events: [], last: undefined, lastSeq: 0 };
+      this.pending = { events: [], last: undefined, lastSeq: 0, messages: 0 };
       try {
         await this.sink.apply(batch.events, batch.lastSeq);
         batch.last?.ack();

@@ -1,8 +1,9 @@
 /**
  * The log follower (the storage liveness's consumer) against a real nats-server: every message of
  * the stream reaches the sink once, in order, and with a linger the events of a burst are applied
- * in a few transactions rather than one each. Messages that are not Strata events (raw bytes
- * here) advance the checkpoint and change nothing, as a newer build's event types would.
+ * in a few transactions rather than one each, and a backlog is caught up without lingering.
+ * Messages that are not Strata events (raw bytes) advance the checkpoint and change nothing, as
+ * a newer build's event types would.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,8 @@ import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LoggedEvent } from '../../src/events/types.ts';
+import { encodeEvent } from '../../src/events/codec.ts';
+import type { LoggedEvent, StrataEvent } from '../../src/events/types.ts';
 import { LogFollower, type FollowerSink } from '../../src/log/follower.ts';
 import { startEmbeddedNats, type EmbeddedNats } from '../../src/log/nats-server.ts';
 import { ensureStream } from '../../src/log/stream.ts';
@@ -42,12 +44,14 @@ afterAll(async () => {
 
 class CountingSink implements FollowerSink {
   applied = 0;
+  events = 0;
   readonly batches: number[] = [];
   checkpoint(): number {
     return this.applied;
   }
-  async apply(_events: readonly LoggedEvent[], lastSeq: number): Promise<void> {
+  async apply(events: readonly LoggedEvent[], lastSeq: number): Promise<void> {
     this.batches.push(lastSeq);
+    this.events += events.length;
     this.applied = lastSeq;
   }
 }
@@ -56,6 +60,27 @@ async function publishBurst(n: number, tag: string): Promise<number> {
   const js = jetstream(nc);
   let last = 0;
   for (let i = 0; i < n; i++) last = (await js.publish(`strata.ev._test.${tag}`, new TextEncoder().encode(`raw ${i}`))).seq;
+  return last;
+}
+
+/** Real events (BucketCreated): these count against the follower's batch limit, as in production. */
+async function publishEvents(n: number, tag: string): Promise<number> {
+  const js = jetstream(nc);
+  let last = 0;
+  for (let i = 0; i < n; i++) {
+    const ev: StrataEvent = {
+      eventId: `${tag}-${i}`,
+      timeMs: Date.now(),
+      bucket: `${tag}-${i}`,
+      key: '',
+      versionId: '',
+      actor: 'test',
+      requestId: `${tag}-${i}`,
+      sourceAddress: '127.0.0.1',
+      body: { type: 'BucketCreated', region: 'us-east-1', owner: 'test' },
+    };
+    last = (await js.publish(`strata.ev._test.${tag}`, encodeEvent(ev))).seq;
+  }
   return last;
 }
 
@@ -73,6 +98,25 @@ describe('LogFollower', () => {
       expect(sink.batches).toEqual([...sink.batches].sort((a, b) => a - b));
       // 100 messages published within a 500 ms linger: a handful of transactions, not one each.
       expect(sink.batches.length).toBeLessThanOrEqual(4);
+    } finally {
+      await follower.stop();
+    }
+  });
+
+  it('does not linger while catching up: only at the tail of the log', async () => {
+    const last = await publishEvents(3000, 'backlog');
+    const sink = new CountingSink();
+    const follower = new LogFollower(nc, sink, 'test-catch-up', 512, 1000);
+    const t0 = performance.now();
+    await follower.start();
+    try {
+      await follower.waitApplied(last, 20_000);
+      const ms = performance.now() - t0;
+      console.log(`[follower] caught up on ${last} messages in ${ms.toFixed(0)} ms, ${sink.batches.length} batches`);
+      // At most 512 events a batch, so at least 6 batches: lingering 1 s before each would take 6 s.
+      expect(sink.events).toBe(3000);
+      expect(sink.batches.length).toBeGreaterThanOrEqual(6);
+      expect(ms).toBeLessThan(4000);
     } finally {
       await follower.stop();
     }
