@@ -8,12 +8,16 @@
  *     "capacityBytes": 0, "freeBytes": 0, "shards": 0 }
  */
 import { statfs } from 'node:fs/promises';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Clock } from '../lib/clock.ts';
 import { limits } from '../lib/limits.ts';
 
 export const registryBucket = 'strata-nodes';
+/** The KV bucket's stream and the subject prefix of its keys (JetStream's KV layout). */
+const registryStream = `KV_${registryBucket}`;
+const registryKeyPrefix = `$KV.${registryBucket}.`;
 
 export interface NodeAnnouncement {
   readonly v: 1;
@@ -81,11 +85,12 @@ export class NodeDirectory {
 
   private constructor(
     private readonly kv: KV,
+    private readonly jsm: JetStreamManager,
     private readonly clock: Clock,
   ) {}
 
   static async open(nc: NatsConnection, clock: Clock): Promise<NodeDirectory> {
-    const d = new NodeDirectory(await openRegistry(nc), clock);
+    const d = new NodeDirectory(await openRegistry(nc), await jetstreamManager(nc), clock);
     await d.refresh();
     d.timer = setInterval(() => {
       // One refresh at a time: a slow one (NATS busy or away) must not pile up key listings.
@@ -103,9 +108,17 @@ export class NodeDirectory {
     return d;
   }
 
+  /**
+   * Reads every announcement. The keys come from one stream-info request (its per-subject
+   * counts): the KV client's `keys()` creates and deletes a consumer on the server for each
+   * listing, and every gateway and node lists the registry every second.
+   */
   async refresh(): Promise<void> {
     const next = new Map<string, NodeAnnouncement>();
-    for await (const key of await this.kv.keys()) {
+    const info = await this.jsm.streams.info(registryStream, { subjects_filter: `${registryKeyPrefix}>` });
+    for (const subject of Object.keys(info.state.subjects ?? {})) {
+      if (!subject.startsWith(registryKeyPrefix)) continue;
+      const key = subject.slice(registryKeyPrefix.length);
       const e = await this.kv.get(key);
       if (e === null || e.operation !== 'PUT' || e.value.length === 0) continue;
       const a = JSON.parse(e.string()) as NodeAnnouncement;
@@ -128,8 +141,8 @@ export class NodeDirectory {
   }
 
   /**
-   * Stops refreshing. A refresh still listing keys is waited for at most
-   * limits.nodeDirectoryStopWaitMs: a key listing has no deadline of its own, and a shutdown must
+   * Stops refreshing. A refresh still running is waited for at most
+   * limits.nodeDirectoryStopWaitMs: its requests have only their own timeouts, and a shutdown must
    * not hang on one (it ends with an error once the connection closes, and that is ignored).
    */
   async stop(): Promise<void> {
