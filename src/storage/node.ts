@@ -558,7 +558,7 @@ async function dropSegments(segmentsDir: string, index: ShardIndex, ids: readonl
     }
   }
   await fsyncDirectory(segmentsDir);
-  for (const id of ids) await index.forgetSegment(id);
+  await index.forgetSegments(ids);
 }
 
 /** Rolls back or finishes a compaction a crash interrupted (compaction.ts explains which). */

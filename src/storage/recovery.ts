@@ -104,11 +104,11 @@ export async function recover(opts: RecoveryOptions): Promise<RecoveredState> {
     if (isLast && r !== undefined) last = { segmentId, sizeBytes: r.size, sealed: r.sealed, records: r.records };
   }
   const present = new Set(ids);
-  for (const [segmentId] of [...opts.index.segments()]) {
-    if (present.has(segmentId)) continue;
-    // Deleted by compaction after its live records were copied (their entries point at the copies).
-    const dropped = await opts.index.forgetSegment(segmentId);
-    c.problems.push(`index refers to segment ${segmentId}, which is missing; forgot it and ${dropped} entries into it`);
+  // Deleted by compaction after their live records were copied (their entries point at the copies).
+  const missing = [...opts.index.segments()].map(([segmentId]) => segmentId).filter((segmentId) => !present.has(segmentId));
+  if (missing.length > 0) {
+    const dropped = await opts.index.forgetSegments(missing);
+    c.problems.push(`index refers to segments ${missing.join(', ')}, which are missing; forgot them and ${dropped} entries into them`);
   }
   for (const p of c.problems) opts.log(`storage ${opts.nodeId}: recovery: ${p}`);
   const report: RecoveryReport = { segments: ids.length, ...c };

@@ -199,14 +199,18 @@ export class ShardIndex {
     });
   }
 
-  /** Forgets a deleted segment: its meta and every entry still pointing into it, in one transaction. */
-  async forgetSegment(segmentId: number): Promise<number> {
+  /**
+   * Forgets deleted segments: their meta and every entry still pointing into them, in one
+   * transaction after one scan of the index (it yields to the event loop as it goes).
+   */
+  async forgetSegments(segmentIds: readonly number[]): Promise<number> {
+    if (segmentIds.length === 0) return 0;
+    const ids = new Set(segmentIds);
     const doomed: Buffer[] = [];
-    // A scan of the whole index: it yields to the event loop as it goes.
-    for await (const [shardId, entry] of yieldingEvery(this.entries(), limits.compactionScanYieldEvery)) if (entry.segmentId === segmentId) doomed.push(shardId);
+    for await (const [shardId, entry] of yieldingEvery(this.entries(), limits.compactionScanYieldEvery)) if (ids.has(entry.segmentId)) doomed.push(shardId);
     await this.root.batch(() => {
       for (const key of doomed) void this.shards.remove(key);
-      void this.segmentsDb.remove(segmentKey(segmentId));
+      for (const segmentId of ids) void this.segmentsDb.remove(segmentKey(segmentId));
     });
     return doomed.length;
   }
