@@ -10,7 +10,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
-import { assert } from './assert.ts';
 import { createChecksum, type Checksum } from './checksums.ts';
 import type { DigestOpen, DigestReply, DigestRequest, SharedRange } from './digest-protocol.ts';
 
@@ -82,9 +81,8 @@ function handle(m: DigestRequest): DigestReply | undefined {
     case 'finish': {
       const st = stream(m.s, m.open);
       streams.delete(m.s);
-      const error = st === undefined ? `digest stream ${m.s} unknown` : st.error;
-      if (error !== undefined || st === undefined) {
-        assert(error !== undefined);
+      if (st === undefined || st.error !== undefined) {
+        const error = st?.error ?? `digest stream ${m.s} unknown`;
         if (m.crcId !== null) port.postMessage({ id: m.crcId, error } satisfies DigestReply);
         return { id: m.id, error };
       }
