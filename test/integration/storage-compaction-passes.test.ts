@@ -13,6 +13,7 @@ import { yieldingEvery } from '../../src/lib/event-loop.ts';
 import type { LivenessView } from '../../src/storage/liveness.ts';
 import { StorageNode } from '../../src/storage/node.ts';
 import { newShardId } from '../../src/storage/shard-id.ts';
+import { countEventLoopTurns } from '../support/event-loop-turns.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -24,16 +25,10 @@ afterAll(async () => {
 
 describe('yieldingEvery', () => {
   it('hands over every item in order and lets other callbacks run every N items', async () => {
-    let ticks = 0;
-    let running = true;
-    const tick = (): void => {
-      ticks++;
-      if (running) setImmediate(tick);
-    };
-    setImmediate(tick);
     const seen: number[] = [];
-    for await (const i of yieldingEvery(Array.from({ length: 10_000 }, (_, i) => i), 1000)) seen.push(i);
-    running = false;
+    const { turns: ticks } = await countEventLoopTurns(async () => {
+      for await (const i of yieldingEvery(Array.from({ length: 10_000 }, (_, i) => i), 1000)) seen.push(i);
+    });
     expect(seen).toEqual(Array.from({ length: 10_000 }, (_, i) => i));
     expect(ticks).toBeGreaterThanOrEqual(9);
   });

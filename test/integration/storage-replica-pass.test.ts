@@ -15,6 +15,7 @@ import type { LivenessView, ShardRefs } from '../../src/storage/liveness.ts';
 import { StorageNode } from '../../src/storage/node.ts';
 import { replicaPass, type RepairContext } from '../../src/storage/repair.ts';
 import { newShardId } from '../../src/storage/shard-id.ts';
+import { countEventLoopTurns } from '../support/event-loop-turns.ts';
 
 const held = 3000;
 let dir: string;
@@ -59,15 +60,7 @@ function context(): RepairContext {
 
 describe('replicaPass', () => {
   it('checks every referenced shard, yields to the event loop while doing it, and counts what it cannot pull', async () => {
-    let ticks = 0;
-    let running = true;
-    const tick = (): void => {
-      ticks++;
-      if (running) setImmediate(tick);
-    };
-    setImmediate(tick);
-    const report = await replicaPass(context());
-    running = false;
+    const { result: report, turns: ticks } = await countEventLoopTurns(() => replicaPass(context()));
     expect(report).toEqual({ checked: held + 1, pulled: 0, failed: 1, extraDropped: 0 });
     // One yield per limits.repairPassYieldEvery shards: other work ran all along the pass.
     expect(ticks).toBeGreaterThanOrEqual(Math.floor((held + 1) / limits.repairPassYieldEvery) - 1);
