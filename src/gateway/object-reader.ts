@@ -4,7 +4,7 @@
  * each read goes to the first healthy replica and falls back to the next on an error, a timeout
  * (limits.replicaReadTimeoutMs) or a checksum mismatch; what it returns is verified.
  */
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../lib/checksums.ts';
 import type { ShardRef } from '../events/types.ts';
 import { limits } from '../lib/limits.ts';
 import { assert } from '../lib/assert.ts';

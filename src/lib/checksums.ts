@@ -2,17 +2,69 @@
  * The S3 flexible checksum algorithms behind one incremental interface, plus CRC combination.
  *
  * Digests are the raw big-endian bytes; S3 headers (`x-amz-checksum-crc32` ...) carry their
- * base64. CRC32 uses zlib's native code; CRC32C and CRC64NVME are table-driven JS using
- * slicing-by-8 (eight bytes per step), which V8 runs at several hundred MB/s without native code.
- * CRC64 is kept as two 32-bit halves so that no BigInt work happens per byte.
+ * base64. CRC32 and CRC32C run in native SIMD code where it loads (`crc32`, `crc32c` below);
+ * CRC64NVME, and CRC32C where the native code is missing, are table-driven JS using slicing-by-8
+ * (eight bytes per step), which V8 runs at several hundred MB/s. CRC64 is kept as two 32-bit
+ * halves so that no BigInt work happens per byte.
  *
  * `combineCrc` gives crc(A ‖ B) from crc(A), crc(B) and len(B) (zlib's crc32_combine, generic over
  * the polynomial): full-object checksums of multipart uploads are built from part CRCs with it.
  */
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { limits } from './limits.ts';
+
+// ---------------------------------------------------------------------------------------------
+// CRC32 and CRC32C of byte ranges: every record checksum, shard checksum and S3 CRC32 goes here.
+//
+// @node-rs/crc32 ships a prebuilt binary per platform (no install script; on x64 it folds with
+// PCLMULQDQ for CRC32 and uses SSE4.2 for CRC32C): CRC32 of 1 MiB in 0.09 ms against zlib's
+// 0.52 ms, of a 4 KiB record in 0.67 µs against 2.4 µs. Where its binary does not load (a platform
+// without one, an install with optional dependencies left out) zlib's crc32 and the slicing-by-8
+// CRC32C below give the same values, slower. Below `nativeCrcBytesMin` zlib is used anyway: the
+// native call costs ~0.3 µs more to enter, which record headers (44–64 bytes) would pay each time.
+
+interface NativeCrc {
+  crc32(input: Uint8Array, initialState?: number): number;
+  crc32c(input: Uint8Array, initialState?: number): number;
+}
+
+function loadNativeCrc(): NativeCrc | undefined {
+  try {
+    return createRequire(import.meta.url)('@node-rs/crc32') as NativeCrc;
+  } catch {
+    return undefined;
+  }
+}
+
+const nativeCrc = loadNativeCrc();
+const nativeCrcBytesMin = 1024;
+
+/** Which code computes CRC32 and CRC32C in this process (printed by the bench and at start). */
+export const crcImplementation: 'native' | 'portable' = nativeCrc === undefined ? 'portable' : 'native';
+
+/** CRC32 (ISO-HDLC, zlib's) of `buf`, continuing from `previous` (the CRC32 of the bytes before). */
+export function crc32(buf: Uint8Array, previous = 0): number {
+  if (nativeCrc !== undefined && buf.length >= nativeCrcBytesMin) return nativeCrc.crc32(buf, previous);
+  return zlibCrc32(buf, previous);
+}
+
+/** CRC32C (Castagnoli) of `buf`, continuing from `previous`, as `crc32`. */
+export function crc32c(buf: Uint8Array, previous = 0): number {
+  if (nativeCrc !== undefined && buf.length >= nativeCrcBytesMin) return nativeCrc.crc32c(buf, previous);
+  return portableCrc32c(buf, previous);
+}
+
+/** The portable code paths, exported so that tests hold them to the native results. */
+export function portableCrc32(buf: Uint8Array, previous = 0): number {
+  return zlibCrc32(buf, previous);
+}
+
+export function portableCrc32c(buf: Uint8Array, previous = 0): number {
+  return ~crc32cUpdate(~previous, buf) >>> 0;
+}
 
 export type ChecksumAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME' | 'SHA1' | 'SHA256';
 export type CrcAlgorithm = 'CRC32' | 'CRC32C' | 'CRC64NVME';
@@ -80,7 +132,7 @@ export function checksumAlgorithmFromHeaderName(name: string): ChecksumAlgorithm
 class Crc32 implements Checksum {
   private crc = 0;
   update(buf: Uint8Array): void {
-    this.crc = zlibCrc32(buf, this.crc);
+    this.crc = crc32(buf, this.crc);
   }
   digest(): Buffer {
     const out = Buffer.allocUnsafe(4);
@@ -175,13 +227,13 @@ export function crc32cUpdate(crcIn: number, buf: Uint8Array): number {
 }
 
 class Crc32c implements Checksum {
-  private crc = -1;
+  private crc = 0;
   update(buf: Uint8Array): void {
-    this.crc = crc32cUpdate(this.crc, buf);
+    this.crc = crc32c(buf, this.crc);
   }
   digest(): Buffer {
     const out = Buffer.allocUnsafe(4);
-    out.writeUInt32BE(~this.crc >>> 0, 0);
+    out.writeUInt32BE(this.crc >>> 0, 0);
     return out;
   }
 }

@@ -9,8 +9,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
-import { crc32 } from 'node:zlib';
-import { createChecksum, type Checksum } from './checksums.ts';
+import { crc32, createChecksum, type Checksum } from './checksums.ts';
 import type { DigestOpen, DigestReply, DigestRequest, SharedRange } from './digest-protocol.ts';
 
 interface StreamState {

@@ -10,7 +10,7 @@
  * and waits for the requests in flight; the connection stays the caller's.
  */
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../lib/checksums.ts';
 import { AssertionError } from '../lib/assert.ts';
 import { limits } from '../lib/limits.ts';
 import { StorageError, type StorageErrorCode } from './errors.ts';

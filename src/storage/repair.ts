@@ -18,7 +18,7 @@
  * Events go to `strata.ev._sys.n.<nodeId>` (in the stream, so they are history and auditable).
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../lib/checksums.ts';
 import type { EventBody, StrataEvent } from '../events/types.ts';
 import { newEventId } from '../lib/ids.ts';
 import { yieldingEvery } from '../lib/event-loop.ts';

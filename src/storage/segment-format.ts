@@ -50,7 +50,7 @@
  * than fit in one payload (limits.shardBytesMax) is sealed without one and scanned instead.
  * docs/FORMATS.md holds the same tables.
  */
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../lib/checksums.ts';
 import { assert } from '../lib/assert.ts';
 import { limits } from '../lib/limits.ts';
 

@@ -55,7 +55,7 @@ import {
   type RecordHeader,
   type SealEntry,
 } from './segment-format.ts';
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../lib/checksums.ts';
 
 export interface WrittenRecord {
   /** The caller's name for the record (a shard's id in hex), carried rather than re-derived. */

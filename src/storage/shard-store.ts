@@ -4,7 +4,7 @@
  * node-protocol.ts). Both surface the same typed errors from errors.ts.
  */
 import type { Msg, MsgHdrs, NatsConnection } from '@nats-io/transport-node';
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../lib/checksums.ts';
 import { assert } from '../lib/assert.ts';
 import { limits } from '../lib/limits.ts';
 import {

@@ -5,8 +5,13 @@ import {
   checksumHeaderName,
   checksumOf,
   combineCrc,
+  crc32,
+  crc32c,
+  crcImplementation,
   createChecksum,
   parseChecksumAlgorithm,
+  portableCrc32,
+  portableCrc32c,
 } from '../../src/lib/checksums.ts';
 import type { ChecksumAlgorithm, CrcAlgorithm } from '../../src/lib/checksums.ts';
 
@@ -163,5 +168,38 @@ describe('names', () => {
     expect(checksumHeaderName('CRC64NVME')).toBe('x-amz-checksum-crc64nvme');
     expect(parseChecksumAlgorithm('MD5')).toBeUndefined();
     expect(checksumAlgorithmFromHeaderName('x-amz-checksum-type')).toBeUndefined();
+  });
+});
+
+describe('CRC32 and CRC32C: native and portable code agree', () => {
+  it('loads the native code where a prebuilt binary exists (linux x64 glibc, as on CI)', () => {
+    const glibc = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime;
+    if (process.platform === 'linux' && process.arch === 'x64' && glibc !== undefined) expect(crcImplementation).toBe('native');
+    else expect(['native', 'portable']).toContain(crcImplementation);
+  });
+
+  it.each([
+    ['CRC32', crc32, portableCrc32],
+    ['CRC32C', crc32c, portableCrc32c],
+  ] as const)('%s: same value for sizes across the native threshold, unaligned, shared memory, continued', (_name, fast, portable) => {
+    const next = rng(seed + 5);
+    const shared = new SharedArrayBuffer(70_000);
+    const sharedView = Buffer.from(shared);
+    sharedView.set(randomBuffer(next, shared.byteLength));
+    for (const size of [0, 1, 7, 63, 1023, 1024, 1025, 4096, 4144, 65_536, 65_537]) {
+      const offset = Math.floor(next() * 8);
+      const whole = randomBuffer(next, size + offset).subarray(offset);
+      expect(fast(whole)).toBe(portable(whole));
+      const sharedPart = sharedView.subarray(offset, offset + size);
+      expect(fast(sharedPart)).toBe(portable(sharedPart));
+      // Continued over a random split (either side may fall below the native threshold).
+      const cut = Math.floor(next() * (size + 1));
+      expect(fast(whole.subarray(cut), fast(whole.subarray(0, cut)))).toBe(portable(whole));
+    }
+    // Above 2^31 the previous value must not be taken as negative.
+    const big = randomBuffer(next, 2048);
+    const high = portable(Buffer.from('a previous part whose crc has its top bit set?'));
+    expect(fast(big, 0xf0000001)).toBe(portable(big, 0xf0000001));
+    expect(fast(big, high)).toBe(portable(big, high));
   });
 });
