@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { crcImplementation } from '../src/lib/checksums.ts';
 import { parseOptions, usage, UsageError } from './cli.ts';
 import { concurrencies } from './lib/object-ops.ts';
 import { startBenchStrata } from './lib/strata-server.ts';
@@ -132,6 +133,7 @@ async function main(): Promise<number> {
     platform: `${process.platform} ${process.arch}`,
     tmpDir: tmpdir(),
     tmpFilesystem: await filesystemName(tmpdir()),
+    crc: crcImplementation,
     loadAverage1m: loadAtStart,
   };
   const comparison = compare(results);
@@ -139,7 +141,7 @@ async function main(): Promise<number> {
 
   const out: string[] = [
     `Strata bench${options.quick ? ' (quick)' : ''} — ${startedAt.toISOString()}`,
-    `machine: ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, data dir on ${machine.tmpDir} (${machine.tmpFilesystem})`,
+    `machine: ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, data dir on ${machine.tmpDir} (${machine.tmpFilesystem}), CRC32 code ${machine.crc}`,
     `cells: Strata ${options.strataCell.warmupMs} ms warm-up + ${options.strataCell.durationMs} ms; loopback ${options.loopbackCell.warmupMs} + ${options.loopbackCell.durationMs} ms (or the count bound)`,
     'client: one keep-alive HTTP/1.1 connection per worker, reused read buffer (bench/lib/http-client.ts), SigV4 header auth, UNSIGNED-PAYLOAD; each server in its own process',
     'cpu%: of one core (200 = this whole 2-core machine); srv cpu ms/op: server (+ nats-server) CPU per operation; other%: CPU used by other processes meanwhile (noise)',

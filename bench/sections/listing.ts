@@ -132,6 +132,7 @@ export const listingSection: Section = {
         await log.lastSubjectSeq(objectSubject(bucket, hierarchyKey(i * 37, perUser)));
         fence.push(performance.now() - start);
       }
+      log.close();
       fence.sort((a, b) => a - b);
 
       figures.push(

@@ -147,6 +147,7 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
     const projector = live.projector;
 
     const eventLog = await EventLog.open(nc);
+    onStop('event log', async () => eventLog.close());
     const engine = new Engine({ log: eventLog, projector, store, placement, clock, region: config.region, readFence: config.readFence, digests });
     const server = createS3Server({
       engine,

@@ -94,6 +94,10 @@ export const limits = {
   publishAttemptsMax: 3,
   /** NATS request timeout for storage node calls. */
   nodeRequestTimeoutMs: 30_000,
+  /** Timeout of a read fence's last-sequence lookup (log/request-mux.ts), as nats.js's JetStream default. */
+  logRequestTimeoutMs: 5_000,
+  /** Lookups waiting for a reply at once (two per S3 read in flight, reads capped by gatewayRequestsInFlightMax). */
+  muxRequestsPendingMax: 4096,
   /** Concurrent requests one storage node serves over NATS. */
   nodeRequestsInFlightMax: 64,
   /** Group commit: longest wait before an fsync is issued for waiting appends. */

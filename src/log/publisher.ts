@@ -15,6 +15,10 @@ import { streamName } from '../events/subjects.ts';
 import type { StrataEvent } from '../events/types.ts';
 import { UnavailableError } from '../lib/retryable.ts';
 import { limits } from '../lib/limits.ts';
+import { RequestMux } from './request-mux.ts';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 export type PublishResult =
   | { readonly ok: true; readonly seq: number; readonly duplicate: boolean }
@@ -28,10 +32,20 @@ export class EventLog {
   private constructor(
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
+    private readonly mux: RequestMux,
+    /** Whether last-sequence lookups may use JetStream direct get (see lastSubjectSeq). */
+    readonly directGet: boolean,
   ) {}
 
   static async open(nc: NatsConnection): Promise<EventLog> {
-    return new EventLog(jetstream(nc), await jetstreamManager(nc));
+    const jsm = await jetstreamManager(nc);
+    const { config } = await jsm.streams.info(streamName);
+    return new EventLog(jetstream(nc), jsm, new RequestMux(nc, { timeoutMs: limits.logRequestTimeoutMs, pendingMax: limits.muxRequestsPendingMax }), config.num_replicas === 1 && config.allow_direct === true);
+  }
+
+  /** Fails lookups still waiting and stops the mux (the connection is the caller's). */
+  close(): void {
+    this.mux.close();
   }
 
   async publish(subject: string, event: StrataEvent, expectLastSubjectSeq?: number): Promise<PublishResult> {
@@ -61,15 +75,37 @@ export class EventLog {
     throw new UnavailableError(`the event log did not acknowledge ${event.eventId} after ${limits.publishAttemptsMax} attempts`, { cause: lastErr });
   }
 
-  /** Sequence of the last event on a subject, 0 when there is none. */
+  /**
+   * Sequence of the last event on a subject, 0 when there is none: what a read fences on.
+   *
+   * It must come from a server that has every acknowledged event. A stream with one replica has
+   * one server, and JetStream's direct get (headers only to parse, a third of the server CPU of a
+   * STREAM.MSG.GET) is answered there. With replicas, direct gets may be answered by a follower
+   * that has not stored the latest events yet, so the lookup goes to the stream leader through the
+   * JetStream API. Which one is decided when the log is opened: a stream rescaled from one replica
+   * to three while gateways run keeps them on direct gets until they restart (ops/ says so).
+   */
   async lastSubjectSeq(subject: string): Promise<number> {
-    try {
-      const m = await this.jsm.streams.getMessage(streamName, { last_by_subj: subject });
-      return m?.seq ?? 0;
-    } catch (err) {
-      if (err instanceof JetStreamApiError && (err.code === 10037 || err.status === 404)) return 0;
-      throw err;
+    const body = encoder.encode(JSON.stringify({ last_by_subj: subject }));
+    if (this.directGet) {
+      const m = await this.mux.request(`$JS.API.DIRECT.GET.${streamName}`, body);
+      const code = m.headers?.code ?? 0;
+      if (code === 404) return 0;
+      const seq = Number(m.headers?.get('Nats-Sequence'));
+      if (code !== 0 || !Number.isSafeInteger(seq) || seq <= 0) {
+        throw new UnavailableError(`direct get of the last event on ${subject} failed: ${code} ${m.headers?.description ?? 'no sequence'}`);
+      }
+      return seq;
     }
+    const m = await this.mux.request(`$JS.API.STREAM.MSG.GET.${streamName}`, body);
+    const reply = JSON.parse(decoder.decode(m.data)) as { message?: { seq?: number }; error?: { code?: number; err_code?: number; description?: string } };
+    if (reply.error !== undefined) {
+      if (reply.error.err_code === 10037 || reply.error.code === 404) return 0;
+      throw new UnavailableError(`last event on ${subject}: ${reply.error.code} ${reply.error.err_code} ${reply.error.description ?? ''}`);
+    }
+    const seq = reply.message?.seq;
+    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq <= 0) throw new UnavailableError(`last event on ${subject}: no sequence in the reply`);
+    return seq;
   }
 
   /** Sequence of the last event in the stream (the fence for cross-gateway reads). */

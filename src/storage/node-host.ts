@@ -150,6 +150,7 @@ export async function hostNode(nc: NatsConnection, o: HostNodeOptions): Promise<
       await heartbeat?.stop();
       await directory.stop();
       await run;
+      repair.events.close();
       await service.stop();
       await liveness.close();
       await node.close();

@@ -70,8 +70,10 @@ export interface StorageNodeOptions {
   readonly liveness?: LivenessView;
   /** Where recovery reports what it repaired; stderr by default. */
   readonly log?: (line: string) => void;
-  /** Computes payload crc32s of large reads off the event loop (segment-reader.ts). */
+  /** Lends pooled read buffers, and computes payload crc32s of large reads off the event loop (segment-reader.ts). */
   readonly payloadHasher?: PayloadHasher;
+  /** Whether large reads' payload crc32s are computed on the event loop anyway; by default, when the native CRC code is loaded. */
+  readonly payloadCrcOnEventLoop?: boolean;
   /** The boot id source of the index (shard-index.ts); tests stand in a machine restart. */
   readonly bootId?: () => string | undefined;
 }
@@ -176,7 +178,7 @@ export class StorageNode {
     try {
       await finishCompaction(opts.dataDir, segmentsDir, index, log);
       const recovered = await recover({ segmentsDir, nodeId: opts.nodeId, index, log });
-      const reader = new SegmentReader(segmentsDir, limits.segmentReadFdsMax, opts.payloadHasher);
+      const reader = new SegmentReader(segmentsDir, limits.segmentReadFdsMax, opts.payloadHasher, opts.payloadCrcOnEventLoop);
       const node = new StorageNode(opts.nodeId, index, reader, opts.clock ?? systemClock, recovered.report, opts.dataDir, segmentsDir, opts.indexCommitDelayMs ?? limits.indexCommitDelayMs);
       node.liveness = opts.liveness;
       const segmentBytesMax = opts.segmentBytesMax ?? limits.segmentBytesMax;

@@ -232,10 +232,13 @@ describe('DigestPool', () => {
     expect(pool.buffers.stats().inUse).toBe(0);
   });
 
-  it('a storage node reading through the pool returns verified bytes and still finds a flipped byte', async () => {
+  it.each([
+    ['on a worker', false],
+    ['on the event loop', true],
+  ])('a storage node reading through the pool (payload crc32 %s) returns verified bytes and still finds a flipped byte', async (_where, payloadCrcOnEventLoop) => {
     const dataDir = await mkdtemp(join(tmpdir(), 'strata-digest-node-'));
     try {
-      const node = await StorageNode.open({ nodeId: 'n1', dataDir, log: () => {}, payloadHasher: pool });
+      const node = await StorageNode.open({ nodeId: 'n1', dataDir, log: () => {}, payloadHasher: pool, payloadCrcOnEventLoop });
       try {
         const big = bytes(1024 * 1024 + 3, seed + 3); // offloaded
         const small = bytes(5000, seed + 4); // checked inline
