@@ -1,7 +1,8 @@
 /**
  * A small, bounded pool of worker threads that hash bodies off the event loop: MD5 (the ETag), an
- * optional SHA-256 and flexible checksum, and the crc32 of each shard (handed to the storage node,
- * which then does not compute it again). Bytes live in SharedArrayBuffer-backed buffers from the
+ * optional SHA-256 and flexible checksum, and, without the native CRC code, the crc32 of each
+ * shard (handed to the storage node, which then does not compute it again; with the native code
+ * the stream computes it on the event loop, see DigestPoolOptions.crcOnEventLoop). Bytes live in SharedArrayBuffer-backed buffers from the
  * pool's SharedBufferPool, so a message carries only where the bytes are, never the bytes.
  *
  * A body is a stream pinned to one worker (its hash state lives there); messages to a worker are
@@ -14,7 +15,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { assert } from './assert.ts';
-import type { ChecksumAlgorithm } from './checksums.ts';
+import { crc32, crcImplementation, type ChecksumAlgorithm } from './checksums.ts';
 import type { DigestOpen, DigestReply, DigestRequest, SharedRange } from './digest-protocol.ts';
 import { limits } from './limits.ts';
 import { ReadBufferPool } from './read-buffers.ts';
@@ -34,6 +35,12 @@ export interface DigestPoolOptions {
   readonly workers?: number;
   /** Shared buffer bytes (default limits.digestBufferPoolBytesMax). */
   readonly bufferBytesMax?: number;
+  /**
+   * Whether a body's per-shard crc32 is computed on the event loop, as its bytes are handed to the
+   * digests worker, rather than by a second worker. Default: when the native CRC code is loaded
+   * (lib/checksums.ts; 0.09 ms per MiB, less than the messages to a crc worker cost the event loop).
+   */
+  readonly crcOnEventLoop?: boolean;
 }
 
 interface Waiting {
@@ -108,7 +115,11 @@ export class DigestPool {
   private nextId = 1;
   private stopped = false;
 
-  private constructor(workers: number, bufferBytesMax: number) {
+  private constructor(
+    workers: number,
+    bufferBytesMax: number,
+    private readonly crcOnEventLoop: boolean,
+  ) {
     this.buffers = new SharedBufferPool(bufferBytesMax, limits.shardBytesMax);
     this.readBuffers = new ReadBufferPool(limits.readBufferPoolBytesMax, limits.shardBytesMax + 4096);
     for (let i = 0; i < workers; i++) this.slots.push(this.spawn());
@@ -118,7 +129,7 @@ export class DigestPool {
   static async start(opts: DigestPoolOptions = {}): Promise<DigestPool> {
     const workers = opts.workers ?? Math.max(2, Math.min(limits.digestWorkersMax, availableParallelism() - 1));
     assert(workers >= 1 && workers <= limits.digestWorkersMax, `digest workers ${workers} outside 1..${limits.digestWorkersMax}`);
-    const pool = new DigestPool(workers, opts.bufferBytesMax ?? limits.digestBufferPoolBytesMax);
+    const pool = new DigestPool(workers, opts.bufferBytesMax ?? limits.digestBufferPoolBytesMax, opts.crcOnEventLoop ?? crcImplementation === 'native');
     try {
       await Promise.all(pool.slots.map((s) => s.ready));
     } catch (err) {
@@ -134,15 +145,16 @@ export class DigestPool {
 
   /**
    * A body's digest stream: its digests on the worker with the fewest open streams (ties go to
-   * the first), its per-shard crc32 on the next worker when there are two or more.
+   * the first), its per-shard crc32 on the event loop (crcOnEventLoop), or else on the next worker
+   * when there are two or more.
    */
   openStream(o: { sha256: boolean; checksum: ChecksumAlgorithm | undefined }): DigestStream {
     assert(!this.stopped, 'digest pool is stopped');
     let at = 0;
     for (let i = 1; i < this.slots.length; i++) if ((this.slots[i]?.openStreams ?? Infinity) < (this.slots[at]?.openStreams ?? Infinity)) at = i;
     const slot = this.slots[at];
-    const crcSlot = this.slots[(at + 1) % this.slots.length];
-    assert(slot !== undefined && crcSlot !== undefined, 'digest pool has no worker');
+    const crcSlot = this.crcOnEventLoop ? undefined : this.slots[(at + 1) % this.slots.length];
+    assert(slot !== undefined && (this.crcOnEventLoop || crcSlot !== undefined), 'digest pool has no worker');
     return new DigestStream(slot, crcSlot, this.nextId++, { sha256: o.sha256, checksum: o.checksum ?? null }, () => this.nextId++);
   }
 
@@ -202,30 +214,34 @@ function shared(data: Buffer): SharedRange {
 }
 
 /**
- * One body's digests, computed as its bytes arrive: by one worker, or (two workers or more) the
- * digests by one and the per-shard crc32 by another, each fed every update.
+ * One body's digests, computed as its bytes arrive: the digests by one worker, and the per-shard
+ * crc32 by the same worker, by another one (split), or here on the event loop (`crcSlot`
+ * undefined), each fed every update.
  */
 export class DigestStream {
   private done = false;
   /** Sent with the stream's first message to each worker, which opens it there. */
   private open: DigestOpen | null;
   private crcOpen: DigestOpen | null;
+  /** The crc32 of the current shard's bytes so far, when it is computed here. */
+  private localCrc = 0;
 
   constructor(
     private readonly slot: Slot,
-    private readonly crcSlot: Slot,
+    /** The worker computing the crc32 (may be `slot`), or undefined: computed here. */
+    private readonly crcSlot: Slot | undefined,
     private readonly s: number,
     o: { sha256: boolean; checksum: ChecksumAlgorithm | null },
     private readonly newId: () => number,
   ) {
-    const split = slot !== crcSlot;
-    this.open = { role: split ? 'digests' : 'both', ...o };
-    this.crcOpen = split ? { role: 'crc', sha256: false, checksum: null } : null;
+    this.open = { role: crcSlot === slot ? 'both' : 'digests', ...o };
+    this.crcOpen = crcSlot !== undefined && crcSlot !== slot ? { role: 'crc', sha256: false, checksum: null } : null;
     slot.openStreams++;
   }
 
+  /** The crc32 on another worker than the digests. */
   private get split(): boolean {
-    return this.slot !== this.crcSlot;
+    return this.crcSlot !== undefined && this.slot !== this.crcSlot;
   }
 
   /** Hashes `data` (a view of a pooled buffer), which must stay unchanged until the next cut's `hashed` or finish's `digests` settles. */
@@ -234,7 +250,8 @@ export class DigestStream {
     if (data.length === 0) return;
     const bytes = shared(data);
     this.slot.post({ t: 'update', s: this.s, open: this.takeOpen(), bytes });
-    if (this.split) this.crcSlot.post({ t: 'update', s: this.s, open: this.takeCrcOpen(), bytes });
+    if (this.crcSlot === undefined) this.localCrc = crc32(data, this.localCrc);
+    else if (this.split) this.crcSlot.post({ t: 'update', s: this.s, open: this.takeCrcOpen(), bytes });
   }
 
   /**
@@ -244,6 +261,12 @@ export class DigestStream {
    */
   cut(): { crc32: Promise<number>; hashed: Promise<void> } {
     assert(!this.done, 'digest stream already finished');
+    if (this.crcSlot === undefined) {
+      const crc = this.localCrc;
+      this.localCrc = 0;
+      const hashed = this.slot.ask({ t: 'cut', s: this.s, open: this.takeOpen(), id: this.newId() }).then(() => undefined);
+      return { crc32: Promise.resolve(crc), hashed };
+    }
     const crc = this.crcSlot
       .ask({ t: 'cut', s: this.s, open: this.split ? this.takeCrcOpen() : this.takeOpen(), id: this.newId() })
       .then((r) => {
@@ -267,7 +290,11 @@ export class DigestStream {
     const bytes = last !== undefined && last.length > 0 ? shared(last) : null;
     let crc: Promise<DigestReply>;
     let reply: Promise<DigestReply>;
-    if (this.split) {
+    if (this.crcSlot === undefined) {
+      const crc32OfShard = last !== undefined && last.length > 0 ? crc32(last, this.localCrc) : this.localCrc;
+      crc = Promise.resolve({ id: 0, crc32: crc32OfShard });
+      reply = this.slot.ask({ t: 'finish', s: this.s, open: this.takeOpen(), id: this.newId(), crcId: null, bytes });
+    } else if (this.split) {
       crc = this.crcSlot.ask({ t: 'finish', s: this.s, open: this.takeCrcOpen(), id: this.newId(), crcId: null, bytes });
       reply = this.slot.ask({ t: 'finish', s: this.s, open: this.takeOpen(), id: this.newId(), crcId: null, bytes });
     } else {
@@ -297,7 +324,7 @@ export class DigestStream {
     if (this.done) return;
     this.close();
     if (this.open === null) this.slot.post({ t: 'drop', s: this.s });
-    if (this.split && this.crcOpen === null) this.crcSlot.post({ t: 'drop', s: this.s });
+    if (this.split && this.crcOpen === null) this.crcSlot?.post({ t: 'drop', s: this.s });
   }
 
   private takeOpen(): DigestOpen | null {

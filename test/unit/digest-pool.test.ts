@@ -98,20 +98,26 @@ describe('ReadBufferPool', () => {
 });
 
 describe('DigestPool', () => {
+  /** The default: shard crc32s on the event loop (native CRC code), digests on a worker. */
   let pool: DigestPool;
-  /** One worker: a body's crc32 and digests on the same worker ('both'); `pool` splits them. */
+  /** One worker: a body's crc32 and digests on the same worker ('both'). */
   let single: DigestPool;
+  /** Two workers, the crc32 on the one the digests are not on. */
+  let split: DigestPool;
   beforeAll(async () => {
     pool = await DigestPool.start({ workers: 2, bufferBytesMax: 32 * 1024 * 1024 });
-    single = await DigestPool.start({ workers: 1, bufferBytesMax: 32 * 1024 * 1024 });
+    single = await DigestPool.start({ workers: 1, bufferBytesMax: 32 * 1024 * 1024, crcOnEventLoop: false });
+    split = await DigestPool.start({ workers: 2, bufferBytesMax: 32 * 1024 * 1024, crcOnEventLoop: false });
   }, 60_000);
   afterAll(async () => {
     await pool.stop();
     await single.stop();
+    await split.stop();
   });
+  const pools = (): Record<string, DigestPool> => ({ 'event loop': pool, 'same worker': single, 'other worker': split });
 
-  it.each([1, 2])('answers the MD5, SHA-256, flexible checksum and per-shard crc32 of a body fed in pieces (%i workers)', async (workers) => {
-    const p = workers === 1 ? single : pool;
+  it.each(['event loop', 'same worker', 'other worker'])('answers the MD5, SHA-256, flexible checksum and per-shard crc32 of a body fed in pieces (crc32 on the %s)', async (where) => {
+    const p = pools()[where]!;
     const body = bytes(3 * 1024 * 1024 + 17, seed);
     const sab = Buffer.from(new SharedArrayBuffer(body.length));
     body.copy(sab);
@@ -134,14 +140,15 @@ describe('DigestPool', () => {
     expect(await p.crc32(sab.subarray(7, 70_000))).toBe(crc32(body.subarray(7, 70_000)));
   });
 
-  it('a finish with no bytes since the last cut answers the crc32 of nothing, and a dropped stream leaves the others right', async () => {
+  it.each(['event loop', 'same worker', 'other worker'])('a finish with no bytes since the last cut answers the crc32 of nothing, and a dropped stream leaves the others right (crc32 on the %s)', async (where) => {
+    const p = pools()[where]!;
     const body = bytes(64 * 1024, seed + 5);
     const sab = Buffer.from(new SharedArrayBuffer(body.length));
     body.copy(sab);
-    const dropped = pool.openStream({ sha256: false, checksum: undefined });
+    const dropped = p.openStream({ sha256: false, checksum: undefined });
     dropped.update(sab);
     dropped.drop();
-    const s = pool.openStream({ sha256: false, checksum: undefined });
+    const s = p.openStream({ sha256: false, checksum: undefined });
     s.update(sab);
     expect(await s.cut().crc32).toBe(crc32(body));
     const f = s.finish();
@@ -149,7 +156,8 @@ describe('DigestPool', () => {
     expect((await f.digests).md5.equals(createHash('md5').update(body).digest())).toBe(true);
   });
 
-  it('writeBody gives the same shards and digests with the pool as without', async () => {
+  it.each(['event loop', 'other worker'])('writeBody gives the same shards and digests with the pool as without (crc32 on the %s)', async (where) => {
+    const p = pools()[where]!;
     const body = bytes(2_500_000, seed + 1);
     const run = async (withPool: boolean): Promise<{ etag: string; checksum: string | undefined; shards: [number, number, number][]; stored: Buffer[] }> => {
       const stored = new Map<string, Buffer>();
@@ -176,7 +184,7 @@ describe('DigestPool', () => {
       const r = await writeBody(
         placement,
         { body: pass, expectedLength: body.length, contentMd5: createHash('md5').update(body).digest(), sha256Hex: undefined, checksum: undefined, defaultChecksum: 'CRC64NVME' },
-        withPool ? pool : undefined,
+        withPool ? p : undefined,
       );
       if (!r.ok) throw new Error(`writeBody failed: ${r.reason}`);
       const shards = r.value.shards.map((s): [number, number, number] => [s.objectOffset, s.length, s.crc32]);
@@ -188,14 +196,15 @@ describe('DigestPool', () => {
     expect(pooled.checksum).toBe(inline.checksum);
     expect(pooled.shards).toEqual(inline.shards);
     expect(Buffer.concat(pooled.stored).equals(body)).toBe(true);
-    expect(pool.buffers.stats().inUse).toBe(0);
+    expect(p.buffers.stats().inUse).toBe(0);
   });
 
-  it('reuses a shard buffer only once its bytes are hashed for the digests, not just for the crc32', async () => {
+  it.each([true, false])('reuses a shard buffer only once its bytes are hashed for the digests, not just for the crc32 (crc32 on the event loop: %s)', async (crcOnEventLoop) => {
     // Many small shards through a pool of sixteen buffers, each reused soon after its write. The
-    // crc32 worker is far ahead of MD5 (several times faster), so a buffer given back on the
-    // crc32 alone is refilled while MD5 still has to read it, and the ETag comes out wrong.
-    const small = await DigestPool.start({ workers: 2, bufferBytesMax: 4 * 1024 * 1024 });
+    // crc32 is far ahead of MD5 (several times faster on a worker, known at once on the event
+    // loop), so a buffer given back on the crc32 alone is refilled while MD5 still has to read
+    // it, and the ETag comes out wrong.
+    const small = await DigestPool.start({ workers: 2, bufferBytesMax: 4 * 1024 * 1024, crcOnEventLoop });
     try {
       const body = bytes(24 * 1024 * 1024, seed + 6);
       const store: ShardStoreLike = {
