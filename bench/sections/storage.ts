@@ -2,7 +2,8 @@
  * The storage node on its own (in this process, no NATS, no HTTP), next to what the disk does in
  * the same run:
  *   - 4 KiB sync appends/s at concurrency 64 with group commit, vs one fdatasync per record
- *     (the same 64 writers taking turns at write + fdatasync on one file): target ≥ 10×;
+ *     (the same 64 writers taking turns at write + fdatasync on one file), in alternating rounds:
+ *     target ≥ 10×;
  *   - 1 MiB and 64 KiB sync appends (concurrency 16) in MiB/s, vs `dd bs=1M conv=fdatasync`
  *     (sequential 1 MiB writes then one fdatasync) measured here: target ≥ 80% for 1 MiB;
  *   - compaction: segments half dead, compacted; MiB of victim segments processed per second,
@@ -99,16 +100,37 @@ export const storageSection: Section = {
 
     const ddMiBps = await ddFdatasync(join(ctx.workDir, 'storage-dd'), bigBytes);
     ctx.progress(`storage: dd-style ${bigBytes / MiB} MiB + fdatasync: ${ddMiBps.toFixed(0)} MiB/s`);
-    const perRecord = await fsyncPerRecord(join(ctx.workDir, 'storage-fsync'), 4096, 64, smallMs);
-    ctx.progress(`storage: 4 KiB, one fdatasync per record, c=64: ${perRecord.toFixed(0)} appends/s`);
-
     const node = await StorageNode.open({ nodeId: 'bench', dataDir: join(dir, 'append'), segmentBytesMax: 512 * MiB, log: () => {} });
+    let perRecord: number;
     let grouped: { opsPerSec: number };
+    let roundRatios: number[];
     let big: { mibPerSec: number };
     let mid: { mibPerSec: number };
     try {
-      grouped = await appends(node, 4096, 64, { ms: smallMs });
-      ctx.progress(`storage: 4 KiB group commit, c=64: ${grouped.opsPerSec.toFixed(0)} appends/s (fsyncs ${node.stats().fsyncs})`);
+      // One fdatasync per record and group commit are measured in alternating rounds and compared
+      // over their sums: this machine's fdatasync latency drifts by half within minutes (0.17 to
+      // 0.49 ms for one 4 KiB record in runs minutes apart), so one block of each compared two
+      // different disks (the ratio read 7.1× and 11.0× on the same morning).
+      const rounds = quick ? 2 : 4;
+      const roundMs = smallMs / rounds;
+      // Warm-up, as every HTTP cell has one: the first grouped round ran 10–25% below the others
+      // (the append path not optimized yet).
+      await fsyncPerRecord(join(ctx.workDir, 'storage-fsync'), 4096, 64, 300);
+      await appends(node, 4096, 64, { ms: 500 });
+      let perRecordOps = 0;
+      let groupedOps = 0;
+      roundRatios = [];
+      for (let r = 0; r < rounds; r++) {
+        const one = await fsyncPerRecord(join(ctx.workDir, 'storage-fsync'), 4096, 64, roundMs);
+        const many = await appends(node, 4096, 64, { ms: roundMs });
+        perRecordOps += one;
+        groupedOps += many.opsPerSec;
+        roundRatios.push(many.opsPerSec / one);
+      }
+      perRecord = perRecordOps / rounds;
+      grouped = { opsPerSec: groupedOps / rounds };
+      ctx.progress(`storage: 4 KiB, one fdatasync per record, c=64: ${perRecord.toFixed(0)} appends/s`);
+      ctx.progress(`storage: 4 KiB group commit, c=64: ${grouped.opsPerSec.toFixed(0)} appends/s (fsyncs ${node.stats().fsyncs}; per round ${roundRatios.map((x) => x.toFixed(1)).join(', ')}×)`);
       big = await appends(node, MiB, 16, { bytes: bigBytes });
       ctx.progress(`storage: 1 MiB sync appends, c=16: ${big.mibPerSec.toFixed(0)} MiB/s`);
       mid = await appends(node, 64 * 1024, 16, { bytes: bigBytes / 2 });
@@ -149,7 +171,7 @@ export const storageSection: Section = {
 
     const groupRatio = grouped.opsPerSec / perRecord;
     const bigRatio = big.mibPerSec / ddMiBps;
-    notes.push(`target: 4 KiB group commit ≥ 10× one fsync per record at c=64: ${groupRatio.toFixed(1)}× ${groupRatio >= 10 ? 'MET' : 'NOT MET'}`);
+    notes.push(`target: 4 KiB group commit ≥ 10× one fsync per record at c=64: ${groupRatio.toFixed(1)}× ${groupRatio >= 10 ? 'MET' : 'NOT MET'} (alternating rounds: ${roundRatios.map((x) => x.toFixed(1)).join(', ')}×)`);
     notes.push(`target: 1 MiB appends ≥ 80% of dd-style fdatasync bandwidth: ${(bigRatio * 100).toFixed(0)}% ${bigRatio >= 0.8 ? 'MET' : 'NOT MET'}`);
     const figures: Figure[] = [
       { id: 'storage.dd_fdatasync_mibps', label: `dd-style: ${bigBytes / MiB} MiB in 1 MiB writes, then fdatasync`, value: ddMiBps, unit: 'MiB/s' },
