@@ -1,20 +1,35 @@
 /** Identifiers. Random parts come from the CSPRNG: ids are unguessable and collision-free. */
-import { randomBytes, randomFillSync } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
+
+/**
+ * CSPRNG bytes for every id, drawn 4 KiB at a time: one call into the CSPRNG per ~400 ids rather
+ * than one each (a request id, an event id and a version id per PUT each called randomBytes).
+ * Each byte is handed out once.
+ */
+const randomBlock = Buffer.alloc(4096);
+let randomBlockUsed = randomBlock.length;
+
+/** `bytes` fresh CSPRNG bytes as lower-case hex. */
+function randomHex(bytes: number): string {
+  if (randomBlockUsed + bytes > randomBlock.length) {
+    randomFillSync(randomBlock);
+    randomBlockUsed = 0;
+  }
+  randomBlockUsed += bytes;
+  return randomBlock.toString('hex', randomBlockUsed - bytes, randomBlockUsed);
+}
 
 /** x-amz-request-id: 16 upper-case hex characters, as AWS sends. */
 export function newRequestId(): string {
-  return randomBytes(8).toString('hex').toUpperCase();
+  return randomHex(8).toUpperCase();
 }
 
 /** Event ids sort by creation time (ms, base36, fixed width) and end with 80 random bits. */
 export function newEventId(nowMs: number): string {
-  return `${nowMs.toString(36).padStart(9, '0')}${randomBytes(10).toString('hex')}`;
+  return `${nowMs.toString(36).padStart(9, '0')}${randomHex(10)}`;
 }
 
-/** CSPRNG bytes for shard ids, drawn a block at a time: one system call per 256 ids, not per id. */
 const SHARD_ID_RANDOM_BYTES = 10;
-const shardIdBlock = Buffer.alloc(SHARD_ID_RANDOM_BYTES * 256);
-let shardIdBlockUsed = shardIdBlock.length;
 /** The time part of the last shard id made (many ids share a millisecond). */
 let shardIdPrefixMs = -1;
 let shardIdPrefix = '';
@@ -29,16 +44,11 @@ let shardIdPrefix = '';
  * time prefix does not skew it.
  */
 export function newShardId(nowMs: number = Date.now()): string {
-  if (shardIdBlockUsed === shardIdBlock.length) {
-    randomFillSync(shardIdBlock);
-    shardIdBlockUsed = 0;
-  }
-  shardIdBlockUsed += SHARD_ID_RANDOM_BYTES;
   if (nowMs !== shardIdPrefixMs) {
     shardIdPrefixMs = nowMs;
     shardIdPrefix = nowMs.toString(16).padStart(12, '0');
   }
-  return shardIdPrefix + shardIdBlock.toString('hex', shardIdBlockUsed - SHARD_ID_RANDOM_BYTES, shardIdBlockUsed);
+  return shardIdPrefix + randomHex(SHARD_ID_RANDOM_BYTES);
 }
 
 /** Version ids: time-ordered like event ids (9 base36 digits of ms, 20 hex random), 29 chars. */
