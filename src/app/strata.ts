@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Engine } from '../gateway/engine.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
+import { crcImplementation } from '../lib/checksums.ts';
 import { DigestPool } from '../lib/digest-pool.ts';
 import { limits } from '../lib/limits.ts';
 import { startEmbeddedNats, type EmbeddedNats } from '../log/nats-server.ts';
@@ -109,6 +110,7 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
     // checks the crc32 of large reads there, not on the event loop. Stopped after the node.
     const digests = await DigestPool.start();
     onStop('digest workers', () => digests.stop());
+    if (crcImplementation === 'portable') log('checksums: the native CRC code (@node-rs/crc32) did not load here; CRC32 runs in zlib (about 5x slower), shard crc32s on a digest worker');
 
     let local: LocalShardStore | undefined;
     let hosted: HostedNode | undefined;

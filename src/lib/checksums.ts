@@ -42,7 +42,7 @@ function loadNativeCrc(): NativeCrc | undefined {
 const nativeCrc = loadNativeCrc();
 const nativeCrcBytesMin = 1024;
 
-/** Which code computes CRC32 and CRC32C in this process (printed by the bench and at start). */
+/** Which code computes CRC32 and CRC32C in this process (the bench prints it; Strata says so at start when 'portable'). */
 export const crcImplementation: 'native' | 'portable' = nativeCrc === undefined ? 'portable' : 'native';
 
 /** CRC32 (ISO-HDLC, zlib's) of `buf`, continuing from `previous` (the CRC32 of the bytes before). */

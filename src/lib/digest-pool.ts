@@ -2,8 +2,9 @@
  * A small, bounded pool of worker threads that hash bodies off the event loop: MD5 (the ETag), an
  * optional SHA-256 and flexible checksum, and, without the native CRC code, the crc32 of each
  * shard (handed to the storage node, which then does not compute it again; with the native code
- * the stream computes it on the event loop, see DigestPoolOptions.crcOnEventLoop). Bytes live in SharedArrayBuffer-backed buffers from the
- * pool's SharedBufferPool, so a message carries only where the bytes are, never the bytes.
+ * the stream computes it on the event loop, see DigestPoolOptions.crcOnEventLoop). Bytes live in
+ * SharedArrayBuffer-backed buffers from the pool's SharedBufferPool, so a message carries only
+ * where the bytes are, never the bytes.
  *
  * A body is a stream pinned to one worker (its hash state lives there); messages to a worker are
  * handled in order, so a `cut` or `finish` answer covers every update posted before it. The
