@@ -36,6 +36,8 @@ export interface Strata {
   readonly nats: EmbeddedNats | undefined;
   readonly store: ReadModelStore;
   readonly projector: Projector;
+  /** The gateway's engine (what the S3 handlers call). */
+  readonly engine: Engine;
   /** Rebuilds the read model from the log and swaps it in without stopping. */
   rebuild(o?: { projection?: ProjectionName; onProgress?: (p: RebuildProgress) => void }): Promise<RebuildSummary>;
   /** The embedded storage node, when this process hosts one. */
@@ -185,6 +187,7 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
       get projector() {
         return live.projector;
       },
+      engine,
       rebuild,
       node: hosted,
       placement,

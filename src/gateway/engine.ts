@@ -129,15 +129,25 @@ export class Engine {
    * Read-after-write across gateways: make this gateway's model at least as new as the log was
    * when the read arrived. For a key, the last event on its subject and on its bucket's (the
    * answer depends on the bucket too: whether it exists, whether it is versioned); for a listing,
-   * the stream.
+   * the stream. Resolves to that sequence (0 with the fence off): a model read made when the
+   * model had applied it already (see appliedSeq) needs no second look.
    */
-  async readFence(bucket: string, key?: string): Promise<void> {
-    if (!this.d.readFence) return;
+  async readFence(bucket: string, key?: string): Promise<number> {
+    if (!this.d.readFence) return 0;
     const last =
       key === undefined
         ? await this.d.log.lastSeq()
         : Math.max(...(await Promise.all([this.d.log.lastSubjectSeq(objectSubject(bucket, key)), this.d.log.lastSubjectSeq(bucketSubject(bucket))])));
     if (last > this.d.projector.appliedSeq) await this.d.projector.waitApplied(last);
+    return last;
+  }
+
+  /**
+   * The last log sequence the read model has applied, read from the model itself: lookups made
+   * in the same synchronous stretch see exactly the model as of this sequence.
+   */
+  get appliedSeq(): number {
+    return this.d.projector.appliedSeq;
   }
 
   private async commit(subject: string, ev: StrataEvent, expectLastSubjectSeq?: number): Promise<Outcome | 'conflict'> {

@@ -185,6 +185,38 @@ describe('bucket state across gateways (B lagging)', () => {
     });
   });
 
+  it('GET through B of a key nobody is writing looks B\'s model up once (its early lookup is already fenced), and twice when the fence had to wait', async () => {
+    await s3a.send(new CreateBucketCommand({ Bucket: 'lag-once' }));
+    const body = Buffer.alloc(64 * 1024 + 1, 'quiet ');
+    await s3a.send(new PutObjectCommand({ Bucket: 'lag-once', Key: 'k', Body: body }));
+    await bCaughtUp();
+    const engine = b.strata.engine;
+    const original = engine.lookup;
+    let lookups = 0;
+    engine.lookup = (...args: Parameters<typeof original>) => {
+      if (args[0] === 'lag-once') lookups++;
+      return original.apply(engine, args);
+    };
+    try {
+      for (let i = 0; i < 3; i++) {
+        const got = await s3b.send(new GetObjectCommand({ Bucket: 'lag-once', Key: 'k' }));
+        expect(Buffer.from((await got.Body?.transformToByteArray()) ?? []).equals(body)).toBe(true);
+      }
+      expect(lookups).toBe(3);
+      // Overwritten through A while B lags: B's early lookup is older than the fence, so it looks again.
+      const newer = Buffer.alloc(64 * 1024 + 2, 'newer ');
+      await withLaggingB(async () => {
+        await s3a.send(new PutObjectCommand({ Bucket: 'lag-once', Key: 'k', Body: newer }));
+        lookups = 0;
+        const got = await s3b.send(new GetObjectCommand({ Bucket: 'lag-once', Key: 'k' }));
+        expect(Buffer.from((await got.Body?.transformToByteArray()) ?? []).equals(newer)).toBe(true);
+        expect(lookups).toBe(2);
+      });
+    } finally {
+      engine.lookup = original;
+    }
+  });
+
   it('PUT through B into a bucket just deleted through A is NoSuchBucket, though B still knew the bucket', async () => {
     await s3a.send(new CreateBucketCommand({ Bucket: 'lag-put-gone' }));
     await bCaughtUp();

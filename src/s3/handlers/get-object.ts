@@ -13,9 +13,11 @@ import { limits } from '../../lib/limits.ts';
 import { checksumHeaderName, parseChecksumAlgorithm } from '../../lib/checksums.ts';
 import { releaseReadBuffer } from '../../lib/read-buffers.ts';
 import type { ObjectRecord } from '../../model/records.ts';
+import type { Lookup } from '../../gateway/engine.ts';
 
-function lookup(ctx: RequestContext): { rec: ObjectRecord; headers: Record<string, string> } {
-  const found = recordForRead(ctx, ctx.engine.lookup(ctx.bucket, ctx.key, readVersionId(ctx)));
+/** The record to answer with, from `fenced` (a lookup already as new as the read fence) or a lookup now. */
+function lookup(ctx: RequestContext, fenced?: Lookup): { rec: ObjectRecord; headers: Record<string, string> } {
+  const found = recordForRead(ctx, fenced ?? ctx.engine.lookup(ctx.bucket, ctx.key, readVersionId(ctx)));
   const rec = found.record;
   const headers = { ...objectResponseHeaders(rec, headerValue(ctx.req.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED'), ...found.headers };
   const cond = evaluateConditions(readConditions(ctx.req.headers), { etag: rec.etag, lastModifiedMs: rec.lastModifiedMs });
@@ -39,13 +41,19 @@ export async function headObject(ctx: RequestContext): Promise<void> {
  * names the same version (same log sequence) and range; otherwise it is dropped and the read
  * starts over. Shards never change once written, so a read of the same version is the read the
  * fenced lookup would have made. (Not wrapped in keyFenced: it fences itself.)
+ *
+ * The second lookup is skipped when the fence's sequence is one the model had applied already
+ * when the early lookup was made (read in the same synchronous stretch, so from the same LMDB
+ * snapshot): that lookup then is a fenced one. This is the common case, a read of a key nobody
+ * is writing right now.
  */
 export async function getObject(ctx: RequestContext): Promise<void> {
   const fenced = ctx.engine.readFence(ctx.bucket, ctx.key);
+  const appliedAtEarlyLookup = ctx.engine.appliedSeq;
   const early = startEarlyRead(ctx);
   try {
-    await fenced;
-    await serve(ctx, true, early);
+    const fencedSeq = await fenced;
+    await serve(ctx, true, early, early !== undefined && fencedSeq <= appliedAtEarlyLookup ? early.found : undefined);
   } finally {
     // Released here only if serve never took it over: once taken, its chunks belong to serve's
     // loop (each released when the socket took it), even when serve fails halfway.
@@ -55,6 +63,8 @@ export async function getObject(ctx: RequestContext): Promise<void> {
 
 /** A body read started before the read fence answered. */
 interface EarlyRead {
+  /** The lookup the read was started from. */
+  readonly found: Lookup;
   readonly seq: number;
   readonly start: number;
   readonly end: number;
@@ -75,11 +85,12 @@ function planRange(ctx: RequestContext, rec: ObjectRecord) {
 }
 
 function startEarlyRead(ctx: RequestContext): EarlyRead | undefined {
+  let found: Lookup;
   let rec: ObjectRecord;
   let start: number;
   let end: number;
   try {
-    const found = ctx.engine.lookup(ctx.bucket, ctx.key, readVersionId(ctx));
+    found = ctx.engine.lookup(ctx.bucket, ctx.key, readVersionId(ctx));
     if (found.kind !== 'found') return undefined;
     rec = found.record;
     const plan = planRange(ctx, rec);
@@ -93,7 +104,7 @@ function startEarlyRead(ctx: RequestContext): EarlyRead | undefined {
   const chunks = ctx.engine.readRange(rec, start, end);
   const first = chunks.next();
   first.catch(() => undefined); // surfaces when used; dropped otherwise
-  return { seq: rec.seq, start, end, chunks, first, taken: false };
+  return { found, seq: rec.seq, start, end, chunks, first, taken: false };
 }
 
 function abandonEarlyRead(e: EarlyRead): void {
@@ -127,9 +138,12 @@ function drainedOrClosed(res: ServerResponse): Promise<void> {
   });
 }
 
-/** Answers a GET or HEAD, streaming `early`'s chunks (and marking it taken) when they are the ones to send. */
-async function serve(ctx: RequestContext, withBody: boolean, early: EarlyRead | undefined): Promise<void> {
-  const { rec, headers } = lookup(ctx);
+/**
+ * Answers a GET or HEAD, streaming `early`'s chunks (and marking it taken) when they are the ones
+ * to send; `fenced` is a lookup already as new as the read fence, if there is one.
+ */
+async function serve(ctx: RequestContext, withBody: boolean, early: EarlyRead | undefined, fenced?: Lookup): Promise<void> {
+  const { rec, headers } = lookup(ctx, fenced);
   for (const [param, header] of responseOverrides) {
     const v = ctx.target.query.get(param);
     if (v !== null) headers[header] = v;
