@@ -3,7 +3,9 @@
  * replies matched by id, a shared timeout sweep, a bound on pending requests) and
  * EventLog.lastSubjectSeq on both of its paths — JetStream direct get on a one-replica stream,
  * the stream leader's STREAM.MSG.GET when direct gets are off — giving the sequence JetStream
- * acknowledged for the subject's last event, and 0 for a subject never written.
+ * acknowledged for the subject's last event, and 0 for a subject never written. And through a
+ * nats-server restart: a lookup while it is down fails (retryable) instead of hanging, and once
+ * the client has reconnected, lookups answer again on the same mux.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +20,7 @@ import { EventLog } from '../../src/log/publisher.ts';
 import { RequestMux } from '../../src/log/request-mux.ts';
 import { ensureStream } from '../../src/log/stream.ts';
 import { freePort } from '../support/ports.ts';
+import { UnavailableError } from '../../src/lib/retryable.ts';
 import { testSeed } from '../support/prng.ts';
 
 let dir: string;
@@ -151,4 +154,45 @@ describe('EventLog.lastSubjectSeq', () => {
       await jsm.streams.update(streamName, { ...info.config, allow_direct: true });
     }
   });
+});
+
+describe('through a nats-server restart', () => {
+  it('a lookup while the server is down fails as unavailable; after the reconnect the same log answers again', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'strata-lookups-restart-'));
+    const opts = {
+      bin: process.env['NATS_SERVER_BIN'] ?? 'nats-server',
+      configFile: join(import.meta.dirname, '../../nats.conf'),
+      storeDir: join(own, 'nats'),
+      host: '127.0.0.1',
+      port: await freePort(),
+      log: () => {},
+    };
+    let srv = await startEmbeddedNats(opts);
+    const c = await connect({ servers: srv.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    try {
+      await ensureStream(c);
+      const ack = await jetstream(c).publish('strata.ev.restart.o.k', encoder.encode('event'));
+      const log = await EventLog.open(c);
+      try {
+        expect(await log.lastSubjectSeq('strata.ev.restart.o.k')).toBe(ack.seq);
+        await srv.stop();
+        // Nobody answers now: the lookup fails within the log's request timeout, retryable (503).
+        const down = await log.lastSubjectSeq('strata.ev.restart.o.k').catch((e: unknown) => e);
+        expect(down).toBeInstanceOf(UnavailableError);
+        srv = await startEmbeddedNats(opts);
+        // Reconnected (the client retries every 100 ms) and the inbox subscription restored.
+        let seq: number | undefined;
+        for (let attempt = 0; attempt < 100 && seq === undefined; attempt++) {
+          seq = await log.lastSubjectSeq('strata.ev.restart.o.k').catch(() => undefined);
+        }
+        expect(seq).toBe(ack.seq);
+      } finally {
+        log.close();
+      }
+    } finally {
+      await c.close();
+      await srv.stop();
+      await rm(own, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
