@@ -201,18 +201,26 @@ export class ShardIndex {
 
   /**
    * Forgets deleted segments: their meta and every entry still pointing into them, in one
-   * transaction after one scan of the index (it yields to the event loop as it goes).
+   * transaction after one scan of the index. The scan yields to the event loop, and an entry it
+   * found may be superseded meanwhile (the same shard id written again, into a live segment), so
+   * the transaction removes an entry only if it still points into a forgotten segment.
    */
   async forgetSegments(segmentIds: readonly number[]): Promise<number> {
     if (segmentIds.length === 0) return 0;
     const ids = new Set(segmentIds);
     const doomed: Buffer[] = [];
     for await (const [shardId, entry] of yieldingEvery(this.entries(), limits.compactionScanYieldEvery)) if (ids.has(entry.segmentId)) doomed.push(shardId);
-    await this.root.batch(() => {
-      for (const key of doomed) void this.shards.remove(key);
-      for (const segmentId of ids) void this.segmentsDb.remove(segmentKey(segmentId));
+    return this.root.transaction(() => {
+      let removed = 0;
+      for (const key of doomed) {
+        const cur = this.get(key);
+        if (cur === undefined || !ids.has(cur.segmentId)) continue;
+        void this.shards.removeSync(key);
+        removed++;
+      }
+      for (const segmentId of ids) void this.segmentsDb.removeSync(segmentKey(segmentId));
+      return removed;
     });
-    return doomed.length;
   }
 
   /** Snapshot iteration over all entries, in shard id order. */
