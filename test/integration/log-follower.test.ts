@@ -5,41 +5,24 @@
  * Messages that are not Strata events (raw bytes) advance the checkpoint and change nothing, as
  * a newer build's event types would.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeEvent } from '../../src/events/codec.ts';
 import type { LoggedEvent, StrataEvent } from '../../src/events/types.ts';
 import { LogFollower, type FollowerSink } from '../../src/log/follower.ts';
-import { startEmbeddedNats, type EmbeddedNats } from '../../src/log/nats-server.ts';
-import { ensureStream } from '../../src/log/stream.ts';
-import { freePort } from '../support/ports.ts';
+import { startTestNats, type TestNats } from '../support/nats.ts';
 
-let dir: string;
-let server: EmbeddedNats;
+let nats: TestNats;
 let nc: NatsConnection;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'strata-follower-'));
-  server = await startEmbeddedNats({
-    bin: process.env['NATS_SERVER_BIN'] ?? 'nats-server',
-    configFile: join(import.meta.dirname, '../../nats.conf'),
-    storeDir: join(dir, 'nats'),
-    host: '127.0.0.1',
-    port: await freePort(),
-    log: () => {},
-  });
-  nc = await connect({ servers: server.url });
-  await ensureStream(nc);
+  nats = await startTestNats('follower');
+  nc = nats.nc;
 }, 60_000);
 
 afterAll(async () => {
-  await nc?.close();
-  await server?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await nats?.close();
 });
 
 class CountingSink implements FollowerSink {

@@ -7,48 +7,37 @@
  * nats-server restart: a lookup while it is down fails (retryable) instead of hanging, and once
  * the client has reconnected, lookups answer again on the same mux.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamName } from '../../src/events/subjects.ts';
-import { retryableKindOf } from '../../src/lib/retryable.ts';
-import { startEmbeddedNats, type EmbeddedNats } from '../../src/log/nats-server.ts';
+import { retryableKindOf, UnavailableError } from '../../src/lib/retryable.ts';
 import { EventLog } from '../../src/log/publisher.ts';
 import { RequestMux } from '../../src/log/request-mux.ts';
-import { ensureStream } from '../../src/log/stream.ts';
-import { freePort } from '../support/ports.ts';
-import { UnavailableError } from '../../src/lib/retryable.ts';
+import { startTestNats, type TestNats } from '../support/nats.ts';
 import { testSeed } from '../support/prng.ts';
 
-let dir: string;
-let server: EmbeddedNats;
+let nats: TestNats;
 let nc: NatsConnection;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'strata-lookups-'));
-  server = await startEmbeddedNats({
-    bin: process.env['NATS_SERVER_BIN'] ?? 'nats-server',
-    configFile: join(import.meta.dirname, '../../nats.conf'),
-    storeDir: join(dir, 'nats'),
-    host: '127.0.0.1',
-    port: await freePort(),
-    log: () => {},
-  });
-  nc = await connect({ servers: server.url });
-  await ensureStream(nc);
+  nats = await startTestNats('lookups');
+  nc = nats.nc;
 }, 60_000);
 
 afterAll(async () => {
-  await nc?.close();
-  await server?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await nats?.close();
 });
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/** A subject someone listens on but never answers (so requests to it time out); call the result to stop. */
+async function silentSubject(subject: string): Promise<() => void> {
+  const sub = nc.subscribe(subject, { callback: () => {} });
+  await nc.flush();
+  return () => sub.unsubscribe();
+}
 
 describe('request mux', () => {
   it('matches every reply to its request when replies come back out of order', async () => {
@@ -74,8 +63,7 @@ describe('request mux', () => {
   });
 
   it('fails a request nobody answers after its timeout, one nobody listens to at once, and one past the pending bound', async () => {
-    const silent = nc.subscribe('mux.silent', { callback: () => {} });
-    await nc.flush();
+    const unsubscribe = await silentSubject('mux.silent');
     const mux = new RequestMux(nc, { timeoutMs: 300, pendingMax: 2 });
     try {
       const start = performance.now();
@@ -97,19 +85,18 @@ describe('request mux', () => {
       expect(mux.pendingCount).toBe(0);
     } finally {
       mux.close();
-      silent.unsubscribe();
+      unsubscribe();
     }
   });
 
   it('close fails what is still pending and refuses new requests', async () => {
-    const silent = nc.subscribe('mux.silent2', { callback: () => {} });
-    await nc.flush();
+    const unsubscribe = await silentSubject('mux.silent2');
     const mux = new RequestMux(nc, { timeoutMs: 60_000, pendingMax: 8 });
     const pending = mux.request('mux.silent2', encoder.encode('a')).catch((e: unknown) => e);
     mux.close();
     expect(String(await pending)).toMatch(/abandoned: the mux closed/);
     expect(String(await mux.request('mux.silent2', encoder.encode('b')).catch((e: unknown) => e))).toMatch(/closed/);
-    silent.unsubscribe();
+    unsubscribe();
   });
 });
 
@@ -158,28 +145,17 @@ describe('EventLog.lastSubjectSeq', () => {
 
 describe('through a nats-server restart', () => {
   it('a lookup while the server is down fails as unavailable; after the reconnect the same log answers again', async () => {
-    const own = await mkdtemp(join(tmpdir(), 'strata-lookups-restart-'));
-    const opts = {
-      bin: process.env['NATS_SERVER_BIN'] ?? 'nats-server',
-      configFile: join(import.meta.dirname, '../../nats.conf'),
-      storeDir: join(own, 'nats'),
-      host: '127.0.0.1',
-      port: await freePort(),
-      log: () => {},
-    };
-    let srv = await startEmbeddedNats(opts);
-    const c = await connect({ servers: srv.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    const own = await startTestNats('lookups-restart');
     try {
-      await ensureStream(c);
-      const ack = await jetstream(c).publish('strata.ev.restart.o.k', encoder.encode('event'));
-      const log = await EventLog.open(c);
+      const ack = await jetstream(own.nc).publish('strata.ev.restart.o.k', encoder.encode('event'));
+      const log = await EventLog.open(own.nc);
       try {
         expect(await log.lastSubjectSeq('strata.ev.restart.o.k')).toBe(ack.seq);
-        await srv.stop();
+        await own.stop();
         // Nobody answers now: the lookup fails within the log's request timeout, retryable (503).
         const down = await log.lastSubjectSeq('strata.ev.restart.o.k').catch((e: unknown) => e);
         expect(down).toBeInstanceOf(UnavailableError);
-        srv = await startEmbeddedNats(opts);
+        await own.start();
         // Reconnected (the client retries every 100 ms) and the inbox subscription restored.
         let seq: number | undefined;
         for (let attempt = 0; attempt < 100 && seq === undefined; attempt++) {
@@ -190,9 +166,7 @@ describe('through a nats-server restart', () => {
         log.close();
       }
     } finally {
-      await c.close();
-      await srv.stop();
-      await rm(own, { recursive: true, force: true });
+      await own.close();
     }
   }, 60_000);
 });
