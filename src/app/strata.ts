@@ -108,11 +108,11 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
     });
     await ensureStream(nc, { replicas: config.streamReplicas, duplicateWindowMs: 2 * 60 * 1000, maxMsgBytes: 1024 * 1024 });
 
-    // PUT bodies are hashed on these threads (MD5, checksums, shard crc32s), and the embedded node
-    // checks the crc32 of large reads there, not on the event loop. Stopped after the node.
+    // PUT bodies are hashed on these threads (MD5, SHA-256, checksums), and the embedded node reads
+    // large records into the pool's reused buffers. Stopped after the node.
     const digests = await DigestPool.start();
     onStop('digest workers', () => digests.stop());
-    if (crcImplementation === 'portable') log('checksums: the native CRC code (@node-rs/crc32) did not load here; CRC32 runs in zlib (about 5x slower), shard crc32s on a digest worker');
+    if (crcImplementation === 'portable') log('checksums: the native CRC code (@node-rs/crc32) did not load here; CRC32 runs in zlib, about 5x slower');
 
     let local: LocalShardStore | undefined;
     let hosted: HostedNode | undefined;
@@ -121,7 +121,7 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
         nodeId: config.nodeId,
         dataDir: join(config.dataDir, 'nodes', config.nodeId),
         log,
-        payloadHasher: digests,
+        readBuffers: digests,
         ...(opts.nodeTuning ?? nodeTuningFromEnv(process.env)),
         ...(config.segmentBytesMax === undefined ? {} : { segmentBytesMax: config.segmentBytesMax }),
       });

@@ -2,10 +2,11 @@
  * writeBody with the hashing on worker threads (lib/digest-pool.ts). The event loop only moves
  * bytes: each body chunk is copied once into a pooled shared buffer of one shard; every
  * limits.digestStepBytes the new bytes are handed to the body's digest worker (MD5, SHA-256 and
- * the flexible checksum when asked for, and the shard's crc32), which hashes them while more of
- * the body arrives. A full shard is cut: the worker answers its crc32, and the shard goes to the
- * storage node from the same buffer with `crc32OfData` (the node trusts it instead of a second
- * pass), and the buffer returns to the pool once the write settled.
+ * the flexible checksum when asked for), which hashes them while more of the body arrives, and
+ * added to the shard's crc32 here (lib/checksums.ts's native code). A full shard is cut and goes
+ * to the storage node from the same buffer with `crc32OfData` (the node trusts it instead of a
+ * second pass); the buffer returns to the pool once the write settled and the worker has hashed
+ * its bytes (MD5 can be far behind the write).
  *
  * Same contract as object-writer.ts: at most limits.shardWritesInFlightMax shard writes in flight
  * plus the shard being filled, the last shard written with sync after all the others, digests
@@ -80,19 +81,18 @@ class ShardFiller {
     if (this.firstError) throw this.firstError;
     if (input.expectedLength !== undefined && this.size !== input.expectedLength) return fail('IncompleteBody');
 
-    // The last bytes are hashed; the last shard's write (and its fsync) starts on its crc32 and
+    // The last bytes are hashed; the last shard's write (and its fsync) starts at once and
     // overlaps what remains of the MD5.
     const unhashed = this.current?.buf.subarray(this.hashed, this.filled);
     this.hashed = this.filled;
     const finished = this.stream.finish(unhashed);
-    finished.crc32.catch(() => undefined);
     finished.digests.catch(() => undefined);
     let inlineData: Uint8Array | undefined;
     if (this.shards.length === 0 && this.size <= (input.noInline ? 0 : limits.inlineBytesMax)) {
       // An empty part has no shard at all.
       if (!input.noInline) inlineData = Buffer.from(this.current?.buf.subarray(0, this.filled) ?? Buffer.alloc(0));
     } else if (this.current !== undefined) {
-      await this.cut(true, finished.crc32, finished.digests);
+      await this.cut(true, { crc32: finished.crc32, hashed: finished.digests });
       if (this.firstError) throw this.firstError;
     }
     const digests = await finished.digests;
@@ -122,25 +122,22 @@ class ShardFiller {
   }
 
   /**
-   * Writes the current shard; its crc32 comes from `crc`, or from a cut of the digest stream. The
-   * buffer goes back to the pool once the write settled and the bytes are hashed for the body's
-   * digests (`hashed`, or the cut's): with the digests on another worker than the crc32, MD5 may
-   * still be reading them when the write is done, and a reused buffer would change what it hashes.
+   * Writes the current shard: its crc32 and the barrier of its hashing come from `last` (the
+   * body's finish), or from a cut of the digest stream. The buffer goes back to the pool once the
+   * write settled and the bytes are hashed for the body's digests: MD5 may still be reading them
+   * when the write is done, and a reused buffer would change what it hashes.
    */
-  private async cut(sync: boolean, crc?: Promise<number>, hashed?: Promise<unknown>): Promise<void> {
+  private async cut(sync: boolean, last?: { readonly crc32: number; readonly hashed: Promise<unknown> }): Promise<void> {
     const buf = this.current;
     if (buf === undefined) return;
-    if (crc === undefined) {
-      this.hashPending();
-      ({ crc32: crc, hashed } = this.stream.cut());
-    }
+    if (last === undefined) this.hashPending();
+    const { crc32: crc32OfData, hashed } = last ?? this.stream.cut();
     const length = this.filled;
     const objectOffset = this.cutBytes;
     this.cutBytes += length;
     this.current = undefined;
-    // Settled by the write below; kept from being an unhandled rejection meanwhile.
-    crc.catch(() => undefined);
-    hashed?.catch(() => undefined);
+    // Awaited once the write settled; kept from being an unhandled rejection meanwhile.
+    hashed.catch(() => undefined);
     const store = this.placement.forWrite();
     const shardId = newShardId();
     const index = this.shards.length;
@@ -154,8 +151,8 @@ class ShardFiller {
       this.pool.buffers.release(buf);
       throw err;
     }
-    const p = crc
-      .then((crc32OfData) => store.putShard(shardId, [buf.buf.subarray(0, length)], { sync, crc32OfData }))
+    const p = Promise.resolve()
+      .then(() => store.putShard(shardId, [buf.buf.subarray(0, length)], { sync, crc32OfData }))
       .then((r) => {
         this.shards[index] = { shardId, objectOffset, length, crc32: r.crc32, nodes: r.nodes ?? [r.nodeId] };
       })
@@ -164,7 +161,7 @@ class ShardFiller {
       })
       .finally(async () => {
         inFlight.delete(p);
-        await hashed?.catch(() => undefined);
+        await hashed.catch(() => undefined);
         this.pool.buffers.release(buf);
       });
     inFlight.add(p);

@@ -1,10 +1,11 @@
 /**
- * A small, bounded pool of worker threads that hash bodies off the event loop: MD5 (the ETag), an
- * optional SHA-256 and flexible checksum, and, without the native CRC code, the crc32 of each
- * shard (handed to the storage node, which then does not compute it again; with the native code
- * the stream computes it on the event loop, see DigestPoolOptions.crcOnEventLoop). Bytes live in
- * SharedArrayBuffer-backed buffers from the pool's SharedBufferPool, so a message carries only
- * where the bytes are, never the bytes.
+ * A small, bounded pool of worker threads that hash bodies off the event loop: MD5 (the ETag) and
+ * an optional SHA-256 and flexible checksum. The crc32 of each shard (handed to the storage node,
+ * which then does not compute it again) is computed by the stream itself on the event loop as the
+ * bytes go to the worker: lib/checksums.ts's native code does a MiB in 0.09 ms, less than the
+ * messages to a worker cost. Bytes live in SharedArrayBuffer-backed buffers from the pool's
+ * SharedBufferPool, so a message carries only where the bytes are, never the bytes. The pool also
+ * lends the storage node reusable read buffers (read-buffers.ts).
  *
  * A body is a stream pinned to one worker (its hash state lives there); messages to a worker are
  * handled in order, so a `cut` or `finish` answer covers every update posted before it. The
@@ -16,7 +17,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { assert } from './assert.ts';
-import { crc32, crcImplementation, type ChecksumAlgorithm } from './checksums.ts';
+import { crc32, type ChecksumAlgorithm } from './checksums.ts';
 import type { DigestOpen, DigestReply, DigestRequest, SharedRange } from './digest-protocol.ts';
 import { limits } from './limits.ts';
 import { ReadBufferPool } from './read-buffers.ts';
@@ -30,18 +31,12 @@ export interface BodyDigests {
 
 export interface DigestPoolOptions {
   /**
-   * Worker threads (default: the cores but one, at least 2 so that a body's crc32 and its MD5 run
-   * on different workers, at most limits.digestWorkersMax).
+   * Worker threads (default: the cores but one, at least 2 so that one body's MD5 does not queue
+   * behind another's, at most limits.digestWorkersMax).
    */
   readonly workers?: number;
   /** Shared buffer bytes (default limits.digestBufferPoolBytesMax). */
   readonly bufferBytesMax?: number;
-  /**
-   * Whether a body's per-shard crc32 is computed on the event loop, as its bytes are handed to the
-   * digests worker, rather than by a second worker. Default: when the native CRC code is loaded
-   * (lib/checksums.ts; 0.09 ms per MiB, less than the messages to a crc worker cost the event loop).
-   */
-  readonly crcOnEventLoop?: boolean;
 }
 
 interface Waiting {
@@ -92,17 +87,11 @@ class Slot {
     if (this.dead === undefined) this.worker.postMessage(m);
   }
 
-  ask(m: DigestRequest & { readonly id: number }, transfer: ArrayBuffer[] = []): Promise<DigestReply> {
-    const reply = this.expect(m.id);
-    if (this.dead === undefined) this.worker.postMessage(m, transfer);
-    return reply;
-  }
-
-  /** The answer with this id to a message posted by `ask` (a message may answer two ids). */
-  expect(id: number): Promise<DigestReply> {
+  ask(m: DigestRequest & { readonly id: number }): Promise<DigestReply> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise<DigestReply>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
+      this.waiting.set(m.id, { resolve, reject });
+      this.worker.postMessage(m);
     });
   }
 }
@@ -110,17 +99,13 @@ class Slot {
 export class DigestPool {
   /** Shard buffers of PUT bodies. */
   readonly buffers: SharedBufferPool;
-  /** Buffers for storage reads, whose crc32 the workers check in place. */
+  /** Reused buffers for large storage reads. */
   readonly readBuffers: ReadBufferPool;
   private readonly slots: Slot[] = [];
   private nextId = 1;
   private stopped = false;
 
-  private constructor(
-    workers: number,
-    bufferBytesMax: number,
-    private readonly crcOnEventLoop: boolean,
-  ) {
+  private constructor(workers: number, bufferBytesMax: number) {
     this.buffers = new SharedBufferPool(bufferBytesMax, limits.shardBytesMax);
     this.readBuffers = new ReadBufferPool(limits.readBufferPoolBytesMax, limits.shardBytesMax + 4096);
     for (let i = 0; i < workers; i++) this.slots.push(this.spawn());
@@ -130,7 +115,7 @@ export class DigestPool {
   static async start(opts: DigestPoolOptions = {}): Promise<DigestPool> {
     const workers = opts.workers ?? Math.max(2, Math.min(limits.digestWorkersMax, availableParallelism() - 1));
     assert(workers >= 1 && workers <= limits.digestWorkersMax, `digest workers ${workers} outside 1..${limits.digestWorkersMax}`);
-    const pool = new DigestPool(workers, opts.bufferBytesMax ?? limits.digestBufferPoolBytesMax, opts.crcOnEventLoop ?? crcImplementation === 'native');
+    const pool = new DigestPool(workers, opts.bufferBytesMax ?? limits.digestBufferPoolBytesMax);
     try {
       await Promise.all(pool.slots.map((s) => s.ready));
     } catch (err) {
@@ -144,44 +129,18 @@ export class DigestPool {
     return this.slots.length;
   }
 
-  /**
-   * A body's digest stream: its digests on the worker with the fewest open streams (ties go to
-   * the first), its per-shard crc32 on the event loop (crcOnEventLoop), or else on the next worker
-   * when there are two or more.
-   */
+  /** A body's digest stream, on the worker with the fewest open streams (ties go to the first). */
   openStream(o: { sha256: boolean; checksum: ChecksumAlgorithm | undefined }): DigestStream {
     assert(!this.stopped, 'digest pool is stopped');
-    let at = 0;
-    for (let i = 1; i < this.slots.length; i++) if ((this.slots[i]?.openStreams ?? Infinity) < (this.slots[at]?.openStreams ?? Infinity)) at = i;
-    const slot = this.slots[at];
-    const crcSlot = this.crcOnEventLoop ? undefined : this.slots[(at + 1) % this.slots.length];
-    assert(slot !== undefined && (this.crcOnEventLoop || crcSlot !== undefined), 'digest pool has no worker');
-    return new DigestStream(slot, crcSlot, this.nextId++, { sha256: o.sha256, checksum: o.checksum ?? null }, () => this.nextId++);
+    let slot = this.slots[0];
+    for (const s of this.slots) if (slot === undefined || s.openStreams < slot.openStreams) slot = s;
+    assert(slot !== undefined, 'digest pool has no worker');
+    return new DigestStream(slot, this.nextId++, { sha256: o.sha256, checksum: o.checksum ?? null }, () => this.nextId++);
   }
 
-  /** crc32 of `data`, computed by a worker; `data` must be a pooled (shared) buffer. */
-  async crc32(data: Buffer): Promise<number> {
-    assert(!this.stopped, 'digest pool is stopped');
-    const r = await this.leastWaiting().ask({ t: 'crc', id: this.nextId++, bytes: shared(data) });
-    assert(r.crc32 !== undefined, 'crc answer without a crc32');
-    return r.crc32;
-  }
-
-  /** A reused shared buffer for a storage read, or undefined when none is free (read-buffers.ts). */
+  /** A reused buffer for a storage read, or undefined when none is free (read-buffers.ts). */
   lendReadBuffer(bytes: number): Buffer | undefined {
     return this.stopped ? undefined : this.readBuffers.tryLend(bytes);
-  }
-
-  /**
-   * crc32 of `length` bytes at `offset` of `buffer`, computed by a worker. The buffer is moved to
-   * the worker and back (no copy): it is detached meanwhile, and the answer carries it again.
-   */
-  async crc32Moved(buffer: ArrayBuffer, offset: number, length: number): Promise<{ crc32: number; buffer: ArrayBuffer }> {
-    assert(!this.stopped, 'digest pool is stopped');
-    const slot = this.leastWaiting();
-    const r = await slot.ask({ t: 'crcMoved', id: this.nextId++, buffer, offset, length }, [buffer]);
-    assert(r.crc32 !== undefined && r.buffer !== undefined, 'crc answer without a crc32 or the buffer');
-    return { crc32: r.crc32, buffer: r.buffer };
   }
 
   async stop(): Promise<void> {
@@ -190,13 +149,6 @@ export class DigestPool {
     this.buffers.close();
     const slots = this.slots.splice(0);
     await Promise.all(slots.map((s) => s.worker.terminate()));
-  }
-
-  private leastWaiting(): Slot {
-    let slot = this.slots[0];
-    for (const s of this.slots) if (slot === undefined || s.waiting.size < slot.waiting.size) slot = s;
-    assert(slot !== undefined, 'digest pool has no worker');
-    return slot;
   }
 
   private spawn(): Slot {
@@ -215,100 +167,61 @@ function shared(data: Buffer): SharedRange {
 }
 
 /**
- * One body's digests, computed as its bytes arrive: the digests by one worker, and the per-shard
- * crc32 by the same worker, by another one (split), or here on the event loop (`crcSlot`
- * undefined), each fed every update.
+ * One body's digests, computed by one worker as its bytes arrive, and the crc32 of each of its
+ * shards, computed here as the bytes go to the worker.
  */
 export class DigestStream {
   private done = false;
-  /** Sent with the stream's first message to each worker, which opens it there. */
+  /** Sent with the stream's first message, which opens it in the worker. */
   private open: DigestOpen | null;
-  private crcOpen: DigestOpen | null;
-  /** The crc32 of the current shard's bytes so far, when it is computed here. */
-  private localCrc = 0;
+  /** The crc32 of the current shard's bytes so far. */
+  private shardCrc32 = 0;
 
   constructor(
     private readonly slot: Slot,
-    /** The worker computing the crc32 (may be `slot`), or undefined: computed here. */
-    private readonly crcSlot: Slot | undefined,
     private readonly s: number,
-    o: { sha256: boolean; checksum: ChecksumAlgorithm | null },
+    open: DigestOpen,
     private readonly newId: () => number,
   ) {
-    this.open = { role: crcSlot === slot ? 'both' : 'digests', ...o };
-    this.crcOpen = crcSlot !== undefined && crcSlot !== slot ? { role: 'crc', sha256: false, checksum: null } : null;
+    this.open = open;
     slot.openStreams++;
-  }
-
-  /** The crc32 on another worker than the digests. */
-  private get split(): boolean {
-    return this.crcSlot !== undefined && this.slot !== this.crcSlot;
   }
 
   /** Hashes `data` (a view of a pooled buffer), which must stay unchanged until the next cut's `hashed` or finish's `digests` settles. */
   update(data: Buffer): void {
     assert(!this.done, 'digest stream already finished');
     if (data.length === 0) return;
-    const bytes = shared(data);
-    this.slot.post({ t: 'update', s: this.s, open: this.takeOpen(), bytes });
-    if (this.crcSlot === undefined) this.localCrc = crc32(data, this.localCrc);
-    else if (this.split) this.crcSlot.post({ t: 'update', s: this.s, open: this.takeCrcOpen(), bytes });
+    this.slot.post({ t: 'update', s: this.s, open: this.takeOpen(), bytes: shared(data) });
+    this.shardCrc32 = crc32(data, this.shardCrc32);
   }
 
   /**
-   * Ends a shard: `crc32` answers the crc32 of the bytes passed to `update` since the previous
-   * cut; `hashed` settles once those bytes are hashed for the digests too, and only then may
-   * they change (with the digests on another worker, MD5 can be far behind the crc32).
+   * Ends a shard: `crc32` is the crc32 of the bytes passed to `update` since the previous cut;
+   * `hashed` settles once the worker has hashed those bytes for the digests, and only then may
+   * they change (MD5 can be far behind the body).
    */
-  cut(): { crc32: Promise<number>; hashed: Promise<void> } {
+  cut(): { crc32: number; hashed: Promise<void> } {
     assert(!this.done, 'digest stream already finished');
-    if (this.crcSlot === undefined) {
-      const crc = this.localCrc;
-      this.localCrc = 0;
-      const hashed = this.slot.ask({ t: 'cut', s: this.s, open: this.takeOpen(), id: this.newId() }).then(() => undefined);
-      return { crc32: Promise.resolve(crc), hashed };
-    }
-    const crc = this.crcSlot
-      .ask({ t: 'cut', s: this.s, open: this.split ? this.takeCrcOpen() : this.takeOpen(), id: this.newId() })
-      .then((r) => {
-        assert(r.crc32 !== undefined, 'cut answer without a crc32');
-        return r.crc32;
-      });
-    if (!this.split) return { crc32: crc, hashed: crc.then(() => undefined) };
+    const crc = this.shardCrc32;
+    this.shardCrc32 = 0;
     const hashed = this.slot.ask({ t: 'cut', s: this.s, open: this.takeOpen(), id: this.newId() }).then(() => undefined);
     return { crc32: crc, hashed };
   }
 
   /**
-   * Hashes `last` (if given). `crc32` answers the crc32 of the bytes since the previous cut (the
-   * last shard's) as soon as it is known, never after the MD5 of `last`, so that the last
-   * shard's write can start while MD5 finishes; `digests` answers the body's digests. `last`
-   * must stay unchanged until `digests` settles.
+   * Hashes `last` (if given). `crc32` is the crc32 of the bytes since the previous cut (the last
+   * shard's), known at once, so that the last shard's write can start while MD5 finishes;
+   * `digests` answers the body's digests. `last` must stay unchanged until `digests` settles.
    */
-  finish(last?: Buffer): { crc32: Promise<number>; digests: Promise<BodyDigests> } {
+  finish(last?: Buffer): { crc32: number; digests: Promise<BodyDigests> } {
     assert(!this.done, 'digest stream already finished');
+    const open = this.takeOpen();
     this.close();
-    const bytes = last !== undefined && last.length > 0 ? shared(last) : null;
-    let crc: Promise<DigestReply>;
-    let reply: Promise<DigestReply>;
-    if (this.crcSlot === undefined) {
-      const crc32OfShard = last !== undefined && last.length > 0 ? crc32(last, this.localCrc) : this.localCrc;
-      crc = Promise.resolve({ id: 0, crc32: crc32OfShard });
-      reply = this.slot.ask({ t: 'finish', s: this.s, open: this.takeOpen(), id: this.newId(), crcId: null, bytes });
-    } else if (this.split) {
-      crc = this.crcSlot.ask({ t: 'finish', s: this.s, open: this.takeCrcOpen(), id: this.newId(), crcId: null, bytes });
-      reply = this.slot.ask({ t: 'finish', s: this.s, open: this.takeOpen(), id: this.newId(), crcId: null, bytes });
-    } else {
-      const crcId = this.newId();
-      // Expected before the message goes out, so the waiter exists when the answer comes.
-      crc = this.slot.expect(crcId);
-      reply = this.slot.ask({ t: 'finish', s: this.s, open: this.takeOpen(), id: this.newId(), crcId, bytes });
-    }
+    const tail = last !== undefined && last.length > 0 ? last : undefined;
+    const crc = tail === undefined ? this.shardCrc32 : crc32(tail, this.shardCrc32);
+    const reply = this.slot.ask({ t: 'finish', s: this.s, open, id: this.newId(), bytes: tail === undefined ? null : shared(tail) });
     return {
-      crc32: crc.then((r) => {
-        assert(r.crc32 !== undefined, 'finish answer without a crc32');
-        return r.crc32;
-      }),
+      crc32: crc,
       digests: reply.then((r) => {
         assert(r.md5 !== undefined, 'finish answer without an MD5');
         return {
@@ -323,20 +236,14 @@ export class DigestStream {
   /** Forgets the stream (the body failed). Idempotent. */
   drop(): void {
     if (this.done) return;
+    const opened = this.open === null;
     this.close();
-    if (this.open === null) this.slot.post({ t: 'drop', s: this.s });
-    if (this.split && this.crcOpen === null) this.crcSlot?.post({ t: 'drop', s: this.s });
+    if (opened) this.slot.post({ t: 'drop', s: this.s });
   }
 
   private takeOpen(): DigestOpen | null {
     const o = this.open;
     this.open = null;
-    return o;
-  }
-
-  private takeCrcOpen(): DigestOpen | null {
-    const o = this.crcOpen;
-    this.crcOpen = null;
     return o;
   }
 

@@ -12,9 +12,9 @@ export const limits = {
   /** Shard writes of one PUT in flight at once (pipelining between body reading and node fsync). */
   shardWritesInFlightMax: 2,
   /**
-   * Digest workers (worker_threads hashing MD5, the flexible checksum and per-shard crc32 off the
-   * event loop): at most this many; by default the cores minus one (the event loop's), but at
-   * least two, so that a body's crc32 never queues behind its MD5 (lib/digest-pool.ts).
+   * Digest workers (worker_threads hashing MD5, SHA-256 and the flexible checksum off the event
+   * loop): at most this many; by default the cores minus one (the event loop's), but at least
+   * two, so that one body's MD5 does not queue behind another's (lib/digest-pool.ts).
    */
   digestWorkersMax: 4,
   /** Shared shard buffers (SharedArrayBuffer-backed, read by the digest workers without a copy), in bytes. */
@@ -24,9 +24,9 @@ export const limits = {
   /**
    * Bytes of a body gathered before they are handed to the digest workers. Fewer, larger messages
    * cost less, but MD5 (~450 MiB/s on one core here) is slower than a body arrives over loopback,
-   * and whatever is still unhashed when the body ends delays its commit. With 512 KiB steps and
-   * one worker doing crc32 and MD5, a 1 MiB PUT's last shard write started ~3 ms after its body
-   * ended; with 128 KiB steps and the crc32 on a worker of its own, 1–1.5 ms.
+   * and whatever is still unhashed when the body ends delays its commit. (Measured when the shard
+   * crc32s still ran on workers: with 512 KiB steps a 1 MiB PUT's last shard write started ~3 ms
+   * after its body ended, with 128 KiB steps 1–1.5 ms.)
    */
   digestStepBytes: 128 * 1024,
   /** Bodies shorter than this are hashed on the event loop: a worker round trip costs more than it saves. */

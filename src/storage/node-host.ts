@@ -13,7 +13,7 @@ import { NodeDirectory, startHeartbeat, type Heartbeat } from './registry.ts';
 import { replicaPass, scrubPass, type RepairContext } from './repair.ts';
 import { ShardLiveness } from './liveness.ts';
 import { StorageNode } from './node.ts';
-import type { PayloadHasher } from './segment-reader.ts';
+import type { ReadBufferLender } from './segment-reader.ts';
 import { startNodeService, type NodeService } from './node-service.ts';
 
 export interface NodeTuning {
@@ -37,8 +37,8 @@ export interface HostNodeOptions extends NodeTuning {
   readonly clock?: Clock;
   /** Announce the node in the registry with heartbeats (default true). */
   readonly announce?: boolean;
-  /** Computes payload crc32s of large reads off the event loop (segment-reader.ts). */
-  readonly payloadHasher?: PayloadHasher;
+  /** Lends reused buffers for large reads (segment-reader.ts). */
+  readonly readBuffers?: ReadBufferLender;
 }
 
 export interface HostedNode {
@@ -60,7 +60,7 @@ export async function hostNode(nc: NatsConnection, o: HostNodeOptions): Promise<
       log: o.log,
       ...(o.segmentBytesMax === undefined ? {} : { segmentBytesMax: o.segmentBytesMax }),
       ...(o.groupCommitDelayMs === undefined ? {} : { groupCommitDelayMs: o.groupCommitDelayMs }),
-      ...(o.payloadHasher === undefined ? {} : { payloadHasher: o.payloadHasher }),
+      ...(o.readBuffers === undefined ? {} : { readBuffers: o.readBuffers }),
     });
   } catch (err) {
     await liveness.close();

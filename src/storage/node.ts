@@ -25,7 +25,7 @@ import { NodeClosedError, ShardCorruptError, ShardNotFoundError, ShardRangeError
 import { fsyncDirectory } from './file-io.ts';
 import { recover, type RecoveryReport } from './recovery.ts';
 import { RecordType, crc32Of, isValidNodeId, parseSegmentFileName, segmentFileName } from './segment-format.ts';
-import { SegmentReader, type PayloadHasher } from './segment-reader.ts';
+import { SegmentReader, type ReadBufferLender } from './segment-reader.ts';
 import { SegmentWriter, type DurableMark, type WrittenRecord } from './segment-writer.ts';
 import { shardIdFromBytes, shardIdToBytes } from './shard-id.ts';
 import { ShardIndex, type IndexEntry, type SegmentMeta } from './shard-index.ts';
@@ -70,10 +70,8 @@ export interface StorageNodeOptions {
   readonly liveness?: LivenessView;
   /** Where recovery reports what it repaired; stderr by default. */
   readonly log?: (line: string) => void;
-  /** Lends pooled read buffers, and computes payload crc32s of large reads off the event loop (segment-reader.ts). */
-  readonly payloadHasher?: PayloadHasher;
-  /** Whether large reads' payload crc32s are computed on the event loop anyway; by default, when the native CRC code is loaded. */
-  readonly payloadCrcOnEventLoop?: boolean;
+  /** Lends reused buffers for large reads (segment-reader.ts). */
+  readonly readBuffers?: ReadBufferLender;
   /** The boot id source of the index (shard-index.ts); tests stand in a machine restart. */
   readonly bootId?: () => string | undefined;
 }
@@ -178,7 +176,7 @@ export class StorageNode {
     try {
       await finishCompaction(opts.dataDir, segmentsDir, index, log);
       const recovered = await recover({ segmentsDir, nodeId: opts.nodeId, index, log });
-      const reader = new SegmentReader(segmentsDir, limits.segmentReadFdsMax, opts.payloadHasher, opts.payloadCrcOnEventLoop);
+      const reader = new SegmentReader(segmentsDir, limits.segmentReadFdsMax, opts.readBuffers);
       const node = new StorageNode(opts.nodeId, index, reader, opts.clock ?? systemClock, recovered.report, opts.dataDir, segmentsDir, opts.indexCommitDelayMs ?? limits.indexCommitDelayMs);
       node.liveness = opts.liveness;
       const segmentBytesMax = opts.segmentBytesMax ?? limits.segmentBytesMax;

@@ -10,21 +10,18 @@
  * Read file handles are cached per segment, at most `fdsMax` (LRU); a handle evicted while a read
  * is using it is closed when that read finishes.
  *
- * With a PayloadHasher, a large record (limits.digestOffloadBytesMin and up) is read into a reused
- * shared buffer (its last holder may give it back with lib/read-buffers.ts releaseReadBuffer). Its
- * payload crc32 is computed here when the native CRC code is loaded (lib/checksums.ts: 0.09 ms per
- * MiB; a worker round trip cost more CPU than that: 0.25 ms per 1 MiB GET across the two digest
- * workers, against 0.09 on the event loop), otherwise on a worker, which reads the shared buffer in
- * place; when no shared buffer is free, the record is read into a buffer of its own, which is
- * moved to the worker and back (no copy). The checks and their order are the same either way.
+ * With a ReadBufferLender, a large record (limits.digestOffloadBytesMin and up) is read into a
+ * reused buffer when one is free (its last holder may give it back with lib/read-buffers.ts
+ * releaseReadBuffer). The payload crc32 is computed here in every case, with lib/checksums.ts's
+ * native code 0.09 ms per MiB: a round trip to a digest worker cost more CPU than that (0.25 ms
+ * per 1 MiB GET across two workers).
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '../lib/assert.ts';
-import { crc32, crcImplementation } from '../lib/checksums.ts';
 import { limits } from '../lib/limits.ts';
 import { readFully } from './file-io.ts';
-import { RECORD_HEADER_BYTES, decodeRecord, decodeRecordHeader, segmentFileName } from './segment-format.ts';
+import { RECORD_HEADER_BYTES, decodeRecord, segmentFileName } from './segment-format.ts';
 
 export interface RecordLocation {
   readonly segmentId: number;
@@ -38,14 +35,10 @@ export type ReadPayloadResult =
   | { readonly kind: 'ok'; readonly payload: Buffer }
   | { readonly kind: 'corrupt'; readonly reason: string };
 
-/** crc32 off the event loop (lib/digest-pool.ts). */
-export interface PayloadHasher {
-  /** A reused shared buffer to read into (lib/read-buffers.ts), or undefined when none is free. */
+/** Reused buffers for large reads (lib/digest-pool.ts lends them from lib/read-buffers.ts). */
+export interface ReadBufferLender {
+  /** A reused buffer of exactly `bytes` to read into, or undefined when none is free. */
   lendReadBuffer(bytes: number): Buffer | undefined;
-  /** crc32 of a view of a shared buffer, checked in place. */
-  crc32(data: Buffer): Promise<number>;
-  /** crc32 of bytes of `buffer`, which is moved away and comes back with the answer. */
-  crc32Moved(buffer: ArrayBuffer, offset: number, length: number): Promise<{ crc32: number; buffer: ArrayBuffer }>;
 }
 
 interface CachedHandle {
@@ -63,9 +56,7 @@ export class SegmentReader {
   constructor(
     private readonly dir: string,
     private readonly fdsMax: number,
-    private readonly hasher?: PayloadHasher,
-    /** Whether a pooled read's payload crc32 is computed on the event loop (see the top of the file). */
-    private readonly crcOnEventLoop: boolean = crcImplementation === 'native',
+    private readonly buffers?: ReadBufferLender,
   ) {
     assert(fdsMax >= 1, 'fdsMax must be at least 1');
   }
@@ -84,8 +75,9 @@ export class SegmentReader {
         }
         throw err;
       }
-      if (this.hasher !== undefined && loc.payloadBytes >= limits.digestOffloadBytesMin) return await readPooled(fh, loc, this.hasher, this.crcOnEventLoop);
-      const bytes = Buffer.allocUnsafe(RECORD_HEADER_BYTES + loc.payloadBytes);
+      const recordBytes = RECORD_HEADER_BYTES + loc.payloadBytes;
+      const lent = loc.payloadBytes >= limits.digestOffloadBytesMin ? this.buffers?.lendReadBuffer(recordBytes) : undefined;
+      const bytes = lent ?? Buffer.allocUnsafe(recordBytes);
       const got = await readFully(fh, bytes, loc.offset);
       return verify(loc, bytes.subarray(0, got));
     } finally {
@@ -172,32 +164,4 @@ function headerMismatch(loc: RecordLocation, header: { shardId: Buffer; payloadB
   if (!header.shardId.equals(loc.shardId)) return 'record belongs to another shard';
   if (header.payloadBytes !== loc.payloadBytes || header.payloadCrc32 !== loc.payloadCrc32) return 'record does not match the index';
   return undefined;
-}
-
-/**
- * verify() for a large record read into a pooled buffer: the header is checked here (its own
- * crc32, then against the index), then the payload's crc32, here or on a worker.
- */
-async function readPooled(fh: FileHandle, loc: RecordLocation, hasher: PayloadHasher, crcOnEventLoop: boolean): Promise<ReadPayloadResult> {
-  const recordBytes = RECORD_HEADER_BYTES + loc.payloadBytes;
-  // A lent shared buffer is checked in place; otherwise an unpooled one (owning its whole
-  // ArrayBuffer) is moved to the worker and back.
-  const lent = hasher.lendReadBuffer(recordBytes);
-  const bytes = lent ?? Buffer.allocUnsafeSlow(recordBytes);
-  const got = await readFully(fh, bytes, loc.offset);
-  const head = decodeRecordHeader(bytes.subarray(0, got), got);
-  if (head.kind !== 'ok') return { kind: 'corrupt', reason: head.reason };
-  const mismatch = headerMismatch(loc, head.header);
-  if (mismatch !== undefined) return { kind: 'corrupt', reason: mismatch };
-  if (lent !== undefined || crcOnEventLoop) {
-    const payload = bytes.subarray(RECORD_HEADER_BYTES, recordBytes);
-    const payloadCrc32 = crcOnEventLoop ? crc32(payload) : await hasher.crc32(payload);
-    if (payloadCrc32 !== head.header.payloadCrc32) return { kind: 'corrupt', reason: 'bad payload crc' };
-    return { kind: 'ok', payload };
-  }
-  const own = bytes.buffer;
-  assert(own instanceof ArrayBuffer && bytes.byteOffset === 0 && own.byteLength === bytes.length, 'an unpooled read buffer');
-  const { crc32: payloadCrc32, buffer } = await hasher.crc32Moved(own, RECORD_HEADER_BYTES, loc.payloadBytes);
-  if (payloadCrc32 !== head.header.payloadCrc32) return { kind: 'corrupt', reason: 'bad payload crc' };
-  return { kind: 'ok', payload: Buffer.from(buffer, RECORD_HEADER_BYTES, loc.payloadBytes) };
 }
