@@ -15,6 +15,8 @@ import { releaseReadBuffer } from '../../lib/read-buffers.ts';
 import type { ObjectRecord } from '../../model/records.ts';
 import type { Lookup } from '../../gateway/engine.ts';
 
+type FoundLookup = Extract<Lookup, { kind: 'found' }>;
+
 /** The record to answer with, from `fenced` (a lookup already as new as the read fence) or a lookup now. */
 function lookup(ctx: RequestContext, fenced?: Lookup): { rec: ObjectRecord; headers: Record<string, string> } {
   const found = recordForRead(ctx, fenced ?? ctx.engine.lookup(ctx.bucket, ctx.key, readVersionId(ctx)));
@@ -63,9 +65,8 @@ export async function getObject(ctx: RequestContext): Promise<void> {
 
 /** A body read started before the read fence answered. */
 interface EarlyRead {
-  /** The lookup the read was started from. */
-  readonly found: Lookup;
-  readonly seq: number;
+  /** The lookup the read was started from (its record's log sequence names the version read). */
+  readonly found: FoundLookup;
   readonly start: number;
   readonly end: number;
   readonly chunks: AsyncGenerator<Buffer>;
@@ -85,13 +86,14 @@ function planRange(ctx: RequestContext, rec: ObjectRecord) {
 }
 
 function startEarlyRead(ctx: RequestContext): EarlyRead | undefined {
-  let found: Lookup;
+  let found: FoundLookup;
   let rec: ObjectRecord;
   let start: number;
   let end: number;
   try {
-    found = ctx.engine.lookup(ctx.bucket, ctx.key, readVersionId(ctx));
-    if (found.kind !== 'found') return undefined;
+    const looked = ctx.engine.lookup(ctx.bucket, ctx.key, readVersionId(ctx));
+    if (looked.kind !== 'found') return undefined;
+    found = looked;
     rec = found.record;
     const plan = planRange(ctx, rec);
     if (plan.range.kind === 'unsatisfiable') return undefined;
@@ -104,7 +106,7 @@ function startEarlyRead(ctx: RequestContext): EarlyRead | undefined {
   const chunks = ctx.engine.readRange(rec, start, end);
   const first = chunks.next();
   first.catch(() => undefined); // surfaces when used; dropped otherwise
-  return { found, seq: rec.seq, start, end, chunks, first, taken: false };
+  return { found, start, end, chunks, first, taken: false };
 }
 
 function abandonEarlyRead(e: EarlyRead): void {
@@ -150,7 +152,7 @@ async function serve(ctx: RequestContext, withBody: boolean, early: EarlyRead | 
   }
   const { rangeHeader, part, range, start, end } = planRange(ctx, rec);
   if (range.kind === 'unsatisfiable') throw invalidRangeError(rangeHeader ?? '', rec.size);
-  const reuse = early !== undefined && early.seq === rec.seq && early.start === start && early.end === end;
+  const reuse = early !== undefined && early.found.record.seq === rec.seq && early.start === start && early.end === end;
   const res = ctx.res;
   for (const [k, v] of Object.entries(headers)) {
     // A whole-object checksum does not describe a part of the body: S3 leaves it out of a ranged
