@@ -1,6 +1,7 @@
 /**
  * Storage node settings from the environment (all optional; defaults in src/lib/limits.ts):
  *   STRATA_SEGMENT_BYTES          segment size before roll-over
+ *   STRATA_GROUP_COMMIT           on (default) | off: off gives every sync append its own fdatasync
  *   STRATA_GROUP_COMMIT_MS        group commit: longest wait before an fsync for waiting appends
  *   STRATA_SHARD_GRACE_MS         an unreferenced shard is reclaimable this long after written/released
  *   STRATA_COMPACT_INTERVAL_MS    periodic compaction (0 = only on demand)
@@ -22,6 +23,11 @@ export function nodeTuningFromEnv(env: NodeJS.ProcessEnv = process.env): NodeTun
   };
   const seg = num('STRATA_SEGMENT_BYTES');
   if (seg !== undefined) t.segmentBytesMax = seg;
+  const grouping = env.STRATA_GROUP_COMMIT;
+  if (grouping !== undefined && grouping !== '') {
+    if (grouping !== 'on' && grouping !== 'off') throw new Error(`STRATA_GROUP_COMMIT must be on or off, got ${grouping}`);
+    t.groupCommit = grouping === 'on';
+  }
   const gc = num('STRATA_GROUP_COMMIT_MS');
   if (gc !== undefined) t.groupCommitDelayMs = gc;
   const grace = num('STRATA_SHARD_GRACE_MS');

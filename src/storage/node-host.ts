@@ -19,6 +19,8 @@ import { startNodeService, type NodeService } from './node-service.ts';
 export interface NodeTuning {
   readonly segmentBytesMax?: number;
   readonly groupCommitDelayMs?: number;
+  /** false: one fdatasync per sync append, for measuring or diagnosing (default true). */
+  readonly groupCommit?: boolean;
   readonly shardGraceMs?: number;
   /** 0 turns periodic compaction off. */
   readonly compactIntervalMs?: number;
@@ -60,12 +62,14 @@ export async function hostNode(nc: NatsConnection, o: HostNodeOptions): Promise<
       log: o.log,
       ...(o.segmentBytesMax === undefined ? {} : { segmentBytesMax: o.segmentBytesMax }),
       ...(o.groupCommitDelayMs === undefined ? {} : { groupCommitDelayMs: o.groupCommitDelayMs }),
+      ...(o.groupCommit === undefined ? {} : { groupCommit: o.groupCommit }),
       ...(o.readBuffers === undefined ? {} : { readBuffers: o.readBuffers }),
     });
   } catch (err) {
     await liveness.close();
     throw err;
   }
+  if (o.groupCommit === false) o.log(`storage ${o.nodeId}: group commit is off (STRATA_GROUP_COMMIT=off): one fdatasync per acknowledged append`);
   await liveness.follow(nc, o.nodeId);
   const clock = o.clock ?? systemClock;
   const directory = await NodeDirectory.open(nc, clock);

@@ -63,6 +63,8 @@ export interface StorageNodeOptions {
   readonly dataDir: string;
   readonly segmentBytesMax?: number;
   readonly groupCommitDelayMs?: number;
+  /** false: one fdatasync per sync append (segment-writer.ts); default true. */
+  readonly groupCommit?: boolean;
   /** Longest a durable shard waits for its index commit (default limits.indexCommitDelayMs). */
   readonly indexCommitDelayMs?: number;
   readonly clock?: Clock;
@@ -190,6 +192,7 @@ export class StorageNode {
         nodeId: opts.nodeId,
         segmentBytesMax,
         groupCommitDelayMs: opts.groupCommitDelayMs ?? limits.groupCommitDelayMs,
+        groupCommit: opts.groupCommit ?? true,
         resume,
         nextSegmentId: recovered.nextSegmentId,
         hooks: {

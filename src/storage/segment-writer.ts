@@ -85,6 +85,13 @@ export interface SegmentWriterOptions {
   readonly nodeId: string;
   readonly segmentBytesMax: number;
   readonly groupCommitDelayMs: number;
+  /**
+   * false: one fdatasync per sync record. The writer then writes one record at a time and a sync
+   * record's fdatasync completes before the next record is written, so no fsync covers two
+   * records. For measuring what grouping buys (the bench) and for disks where it must be ruled
+   * out while diagnosing; never faster.
+   */
+  readonly groupCommit: boolean;
   /** Continue appending to this segment (recovery left it ending on a record boundary). */
   readonly resume:
     | {
@@ -311,6 +318,9 @@ export class SegmentWriter {
         // The batch's sync appends now wait for an fsync: start one if none is running.
         this.kick();
       }
+      // Without grouping, the next record is not written before this one's fsync has completed
+      // (a failure is recorded by fail(); the next writeBatch then rejects the rest).
+      if (!this.opts.groupCommit && batch.some((q) => q.sync)) await this.waitDurable(this.writtenSeq).catch(() => {});
     }
   }
 
@@ -320,7 +330,7 @@ export class SegmentWriter {
     let bytes = 0;
     for (const q of this.recordQueue) {
       const recordBytes = RECORD_HEADER_BYTES + q.header.payloadBytes;
-      if (n > 0 && (n >= limits.segmentWriteBatchRecordsMax || bytes + recordBytes > limits.segmentWriteBatchBytesMax)) break;
+      if (n > 0 && (!this.opts.groupCommit || n >= limits.segmentWriteBatchRecordsMax || bytes + recordBytes > limits.segmentWriteBatchBytesMax)) break;
       n++;
       bytes += recordBytes;
     }

@@ -51,8 +51,8 @@ function header(payload: Buffer, n: number) {
 }
 
 describe('SegmentWriter group commit', () => {
-  for (const segmentBytesMax of [1 << 30, 300_000]) {
-    it(`resolves a sync append only after an fsync that started after its write (segments of ${segmentBytesMax} bytes)`, async () => {
+  for (const [segmentBytesMax, groupCommit] of [[1 << 30, true], [300_000, true], [300_000, false]] as const) {
+    it(`resolves a sync append only after an fsync that started after its write (segments of ${segmentBytesMax} bytes, group commit ${groupCommit ? 'on' : 'off'})`, async () => {
       const rng = createRng(testSeed('segment-writer ordering'));
       const dir = await mkdtemp(join(tmpdir(), 'strata-writer-'));
       dirs.push(dir);
@@ -60,11 +60,14 @@ describe('SegmentWriter group commit', () => {
       const writtenSignals = new Map<number, () => void>();
       const marks: DurableMark[] = [];
       const durable: WrittenRecord[] = [];
+      const syncAppends = new Set<number>();
+      const syncRecordsPerMark: number[] = [];
       const writer = await SegmentWriter.open({
         dir,
         nodeId: 'w1',
         segmentBytesMax,
         groupCommitDelayMs: 0,
+        groupCommit,
         resume: undefined,
         nextSegmentId: 1,
         hooks: {
@@ -75,6 +78,7 @@ describe('SegmentWriter group commit', () => {
           onDurable: (mark, records) => {
             marks.push(mark);
             durable.push(...records);
+            syncRecordsPerMark.push(records.filter((r) => syncAppends.has(r.header.writtenAtMs)).length);
           },
         },
       });
@@ -85,6 +89,7 @@ describe('SegmentWriter group commit', () => {
       for (let i = 0; i < 200; i++) {
         const payload = randomBuffer(rng, 1 + rng.below(20_000));
         const sync = rng.below(4) !== 0;
+        if (sync) syncAppends.add(i);
         const written = new Promise<void>((resolve) => writtenSignals.set(i, resolve));
         done.push(
           writer.append(`r${i}`, header(payload, i), [payload], { sync }).then(() => {
@@ -97,8 +102,15 @@ describe('SegmentWriter group commit', () => {
       }
       await Promise.all(done);
       const fsyncs = writer.stats().fsyncs - fsyncsBefore;
-      console.log(`200 staggered appends (3/4 sync) took ${fsyncs} fsyncs, ${writer.stats().segmentsCreated} segments`);
-      expect(fsyncs).toBeLessThan(150);
+      console.log(`200 staggered appends (${syncAppends.size} sync) took ${fsyncs} fsyncs, ${writer.stats().segmentsCreated} segments`);
+      if (groupCommit) {
+        expect(fsyncs).toBeLessThan(150);
+        expect(Math.max(...syncRecordsPerMark)).toBeGreaterThan(1);
+      } else {
+        // Every sync append had an fsync of its own: none made two of them durable.
+        expect(Math.max(...syncRecordsPerMark)).toBe(1);
+        expect(fsyncs).toBeGreaterThanOrEqual(syncAppends.size);
+      }
       await writer.close();
       // Every record was reported durable exactly once, in write order, within its mark.
       expect(durable.map((r) => r.header.writtenAtMs)).toEqual([...Array(200).keys()]);
@@ -122,6 +134,7 @@ describe('SegmentWriter after a failed fsync', () => {
       nodeId: 'w1',
       segmentBytesMax: 1 << 20,
       groupCommitDelayMs: 0,
+      groupCommit: true,
       resume: undefined,
       nextSegmentId: 1,
       hooks: { onWritten: () => {}, onDurable: (_m, records) => durable.push(...records) },
