@@ -29,6 +29,8 @@ export interface StrataConfig {
   readonly streamReplicas: number;
   /** Fence GET/HEAD/LIST on the log so reads through this gateway see writes made through others. */
   readonly readFence: boolean;
+  /** Embedded nats-server: fdatasync its stream files before a publish counts (stream-file-sync.ts). */
+  readonly logFsync: boolean;
 }
 
 const projectRoot = new URL('../../', import.meta.url).pathname;
@@ -61,6 +63,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: P
     segmentBytesMax: env['STRATA_SEGMENT_BYTES'] ? num('STRATA_SEGMENT_BYTES', 0) : undefined,
     streamReplicas: num('STRATA_STREAM_REPLICAS', 1),
     readFence: (env['STRATA_READ_FENCE'] ?? 'on') !== 'off',
+    logFsync: (env['STRATA_LOG_FSYNC'] ?? 'on') !== 'off',
   };
   return { ...base, ...overrides };
 }

@@ -12,6 +12,8 @@ import { DigestPool } from '../lib/digest-pool.ts';
 import { limits } from '../lib/limits.ts';
 import { startEmbeddedNats, type EmbeddedNats } from '../log/nats-server.ts';
 import { EventLog } from '../log/publisher.ts';
+import { StreamFileSync } from '../log/stream-file-sync.ts';
+import { streamName } from '../events/subjects.ts';
 import { ensureStream } from '../log/stream.ts';
 import { Projector } from '../projections/projector.ts';
 import { ReadModelStore } from '../model/store.ts';
@@ -150,7 +152,17 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
     onStop('projector', () => live.projector.stop());
     const projector = live.projector;
 
-    const eventLog = await EventLog.open(nc);
+    // The embedded nats-server (one replica, files under our data dir) does not fsync what it
+    // acknowledges; the publisher then waits for an fdatasync of the stream's files.
+    let fileSync: StreamFileSync | undefined;
+    if (nats !== undefined && config.streamReplicas === 1 && config.logFsync) {
+      const fs = await StreamFileSync.open(join(config.dataDir, 'nats'), streamName);
+      fileSync = fs;
+      onStop('event log file sync', () => fs.close());
+    } else if (nats !== undefined && config.streamReplicas === 1) {
+      log('event log: STRATA_LOG_FSYNC=off: acknowledged events reach the disk within nats-server\'s sync interval (2 minutes); a power cut can lose them');
+    }
+    const eventLog = await EventLog.open(nc, fileSync === undefined ? {} : { fileSync });
     onStop('event log', async () => eventLog.close());
     const engine = new Engine({ log: eventLog, projector, store, placement, clock, region: config.region, readFence: config.readFence, digests });
     const server = createS3Server({

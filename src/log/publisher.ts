@@ -1,6 +1,8 @@
 /**
  * Publishes events to the log. The JetStream PubAck is the commit point of every mutation:
- * once it arrives the event is part of history, whatever happens to this process next.
+ * once it arrives the event is part of history, whatever happens to this process next. On the
+ * embedded one-server JetStream, publish also waits for the stream's files to be fdatasync'd
+ * (stream-file-sync.ts), so a power cut cannot take back an acknowledged event either.
  *
  * - Every publish carries the event id as Nats-Msg-Id, so a retry after a lost ack is dropped as
  *   a duplicate instead of committing twice.
@@ -16,6 +18,7 @@ import type { StrataEvent } from '../events/types.ts';
 import { UnavailableError } from '../lib/retryable.ts';
 import { limits } from '../lib/limits.ts';
 import { RequestMux } from './request-mux.ts';
+import type { StreamFileSync } from './stream-file-sync.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -35,12 +38,15 @@ export class EventLog {
     private readonly mux: RequestMux,
     /** Whether last-sequence lookups may use JetStream direct get (see lastSubjectSeq). */
     readonly directGet: boolean,
+    /** Makes each acknowledged event durable before publish returns (embedded one-server mode). */
+    private readonly fileSync: StreamFileSync | undefined,
   ) {}
 
-  static async open(nc: NatsConnection): Promise<EventLog> {
+  static async open(nc: NatsConnection, opts: { readonly fileSync?: StreamFileSync } = {}): Promise<EventLog> {
     const jsm = await jetstreamManager(nc);
     const { config } = await jsm.streams.info(streamName);
-    return new EventLog(jetstream(nc), jsm, new RequestMux(nc, { timeoutMs: limits.logRequestTimeoutMs, pendingMax: limits.muxRequestsPendingMax }), config.num_replicas === 1 && config.allow_direct === true);
+    const mux = new RequestMux(nc, { timeoutMs: limits.logRequestTimeoutMs, pendingMax: limits.muxRequestsPendingMax });
+    return new EventLog(jetstream(nc), jsm, mux, config.num_replicas === 1 && config.allow_direct === true, opts.fileSync);
   }
 
   /** Fails lookups still waiting and stops the mux (the connection is the caller's). */
@@ -49,6 +55,14 @@ export class EventLog {
   }
 
   async publish(subject: string, event: StrataEvent, expectLastSubjectSeq?: number): Promise<PublishResult> {
+    const result = await this.publishOnce(subject, event, expectLastSubjectSeq);
+    // The ack says the server wrote the event; with a file sync, wait until it is on disk too (a
+    // duplicate as well: the first copy's ack may have been lost before its sync).
+    if (result.ok && this.fileSync !== undefined) await this.fileSync.sync();
+    return result;
+  }
+
+  private async publishOnce(subject: string, event: StrataEvent, expectLastSubjectSeq: number | undefined): Promise<PublishResult> {
     const data = encodeEvent(event);
     const h = headers();
     h.set(eventTypeHeader, event.body.type);

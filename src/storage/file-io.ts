@@ -2,6 +2,9 @@
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '../lib/assert.ts';
+import { fsyncDirectory } from '../lib/fsync-directory.ts';
+
+export { fsyncDirectory };
 
 /** Positional writev that keeps going after a short write. Buffers are passed on, not copied. */
 export async function writeFully(fh: FileHandle, buffers: readonly Buffer[], position: number): Promise<void> {
@@ -33,16 +36,6 @@ export async function readFully(fh: FileHandle, into: Buffer, position: number):
     got += bytesRead;
   }
   return got;
-}
-
-/** Makes a directory's entries (a created, renamed or removed file) durable. */
-export async function fsyncDirectory(dir: string): Promise<void> {
-  const dh = await open(dir, 'r');
-  try {
-    await dh.sync();
-  } finally {
-    await dh.close();
-  }
 }
 
 /** Atomic file replacement: write a temp file, fsync it, rename over the target, fsync the directory. */

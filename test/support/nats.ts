@@ -13,6 +13,8 @@ import { freePort } from './ports.ts';
 
 export interface TestNats {
   readonly server: EmbeddedNats;
+  /** The server's store dir (`-sd`). */
+  readonly storeDir: string;
   /** A client that reconnects (every 100 ms) for as long as it takes. */
   readonly nc: NatsConnection;
   /** Stops the server, then starts it again on the same port and store. */
@@ -40,6 +42,7 @@ export async function startTestNats(label: string): Promise<TestNats> {
       return server;
     },
     nc,
+    storeDir: options.storeDir,
     stop: () => server.stop(),
     async start() {
       server = await startEmbeddedNats(options);

@@ -1,0 +1,177 @@
+/**
+ * Makes acknowledged events durable on the embedded, one-server JetStream.
+ *
+ * A JetStream PubAck from a stream with one replica means the server has written the message to
+ * its current message block file (`<store>/jetstream/<account>/streams/<stream>/msgs/<n>.blk`),
+ * not that it is on disk: nats-server fsyncs its file store every `sync_interval` (2 minutes by
+ * default), and the nats-server 2.9 Debian ships has no way to ask for more (`sync_interval:
+ * always` came with 2.10; 2.9 refuses the field). A power cut could then drop events whose
+ * writes were acknowledged to clients. In the embedded mode Strata runs that server on its own
+ * data dir, so after every ack the publisher waits here for an fdatasync of the stream's block
+ * files that started after the ack (the message is in the block file when the ack arrives:
+ * test/integration/log-file-sync.test.ts checks it on every run).
+ *
+ * Group commit, as in the segment writer: at most one sync is in flight; a request made while one
+ * runs waits for the next, which covers every request made before it started. A sync lists the
+ * block files, fdatasyncs the newest block and every block at or above the newest one the
+ * previous sync saw (a block that filled up meanwhile may hold acknowledged messages written after
+ * that sync), and fsyncs the directory when a block file appeared. With replicas (R3) durability
+ * comes from the quorum instead, and a gateway on an external NATS (NATS_URL) cannot reach the
+ * files: neither uses this (README: operations).
+ *
+ * A failed fdatasync fails the waiting publishes and every later one (the kernel may have
+ * dropped the dirty pages; as with segments, nothing is trusted until a restart).
+ */
+import { open, readdir, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UnavailableError } from '../lib/retryable.ts';
+import { fsyncDirectory } from '../lib/fsync-directory.ts';
+
+export interface StreamFileSyncStats {
+  readonly syncs: number;
+  readonly requests: number;
+}
+
+interface Waiter {
+  readonly ticket: number;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+const blockFile = /^(\d+)\.blk$/;
+
+export class StreamFileSync {
+  private requested = 0;
+  private durable = 0;
+  private waiters: Waiter[] = [];
+  private inFlight: Promise<void> | undefined;
+  private failure: unknown;
+  private closed = false;
+  /** The newest block the last sync saw (and its open handle), and every block name it saw. */
+  private newest = 0;
+  private newestHandle: FileHandle | undefined;
+  private seen = new Set<string>();
+  private syncs = 0;
+
+  private constructor(readonly msgsDir: string) {}
+
+  /**
+   * Finds the stream's message directory under a nats-server store dir (`-sd`), in whichever
+   * account holds it, and makes the stream's files created so far durable.
+   */
+  static async open(storeDir: string, stream: string): Promise<StreamFileSync> {
+    const accountsDir = join(storeDir, 'jetstream');
+    const found: string[] = [];
+    for (const account of await readdir(accountsDir).catch(() => [] as string[])) {
+      const streamDir = join(accountsDir, account, 'streams', stream);
+      const entries = await readdir(streamDir).catch(() => undefined);
+      if (entries?.includes('msgs') === true) found.push(streamDir);
+    }
+    if (found.length !== 1) {
+      throw new Error(`found ${found.length} directories of stream ${stream} under ${accountsDir} (expected one): cannot make acknowledged events durable; set STRATA_LOG_FSYNC=off to run without`);
+    }
+    const streamDir = found[0] as string;
+    for (const name of await readdir(streamDir)) {
+      if (!name.startsWith('meta.')) continue;
+      const fh = await open(join(streamDir, name), 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
+    await fsyncDirectory(streamDir);
+    await fsyncDirectory(join(streamDir, '..'));
+    const sync = new StreamFileSync(join(streamDir, 'msgs'));
+    await sync.sync();
+    return sync;
+  }
+
+  /** Resolves once an fdatasync that started after this call has covered the stream's blocks. */
+  sync(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('stream file sync is closed'));
+    if (this.failure !== undefined) return Promise.reject(this.failedError());
+    const ticket = ++this.requested;
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ ticket, resolve, reject });
+      this.kick();
+    });
+  }
+
+  stats(): StreamFileSyncStats {
+    return { syncs: this.syncs, requests: this.requested };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.inFlight?.catch(() => undefined);
+    await this.newestHandle?.close();
+    this.newestHandle = undefined;
+  }
+
+  private kick(): void {
+    if (this.inFlight !== undefined || this.failure !== undefined || this.durable >= this.requested) return;
+    const covers = this.requested;
+    this.inFlight = this.syncBlocks().then(
+      () => {
+        this.inFlight = undefined;
+        this.syncs++;
+        this.durable = covers;
+        const still: Waiter[] = [];
+        for (const w of this.waiters) {
+          if (w.ticket <= covers) w.resolve();
+          else still.push(w);
+        }
+        this.waiters = still;
+        this.kick();
+      },
+      (err: unknown) => {
+        this.inFlight = undefined;
+        this.failure = err;
+        const waiters = this.waiters;
+        this.waiters = [];
+        for (const w of waiters) w.reject(this.failedError());
+      },
+    );
+  }
+
+  private failedError(): Error {
+    return new UnavailableError('the event log files could not be made durable (fdatasync failed); restart the server', { cause: this.failure });
+  }
+
+  private async syncBlocks(): Promise<void> {
+    const names = (await readdir(this.msgsDir)).filter((n) => blockFile.test(n));
+    let newest = 0;
+    let appeared = false;
+    for (const name of names) {
+      newest = Math.max(newest, Number(blockFile.exec(name)?.[1]));
+      if (!this.seen.has(name)) appeared = true;
+    }
+    this.seen = new Set(names);
+    if (newest === 0) return;
+    // Blocks that filled up since the last sync, then the newest (kept open: it is synced again
+    // and again until the next block appears).
+    for (const name of names) {
+      const n = Number(blockFile.exec(name)?.[1]);
+      if (n < this.newest || n === newest) continue;
+      const fh = await open(join(this.msgsDir, name), 'r').catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return undefined; // removed by the server meanwhile (limits)
+        throw err;
+      });
+      if (fh === undefined) continue;
+      try {
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+    }
+    if (this.newestHandle === undefined || this.newest !== newest) {
+      await this.newestHandle?.close();
+      this.newestHandle = undefined;
+      this.newestHandle = await open(join(this.msgsDir, `${newest}.blk`), 'r');
+      this.newest = newest;
+    }
+    await this.newestHandle.datasync();
+    if (appeared) await fsyncDirectory(this.msgsDir);
+  }
+}
