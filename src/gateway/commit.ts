@@ -46,7 +46,10 @@ export async function fence(d: CommitDeps, subject: string): Promise<number> {
 
 /** Publishes and waits for the local projector's outcome; 'conflict' when the expected sequence was overtaken. */
 export async function commit(d: CommitDeps, subject: string, ev: StrataEvent, expectLastSubjectSeq?: number): Promise<Outcome | 'conflict'> {
-  const r = await d.log.publish(subject, ev, expectLastSubjectSeq);
+  const { result: r, durable } = await d.log.publishAcked(subject, ev, expectLastSubjectSeq);
   if (!r.ok) return 'conflict';
-  return d.projector.waitApplied(r.seq);
+  // The local projection and the event's fdatasync (embedded JetStream) run side by side; the
+  // answer waits for both (Promise.all also keeps a failed sync from going unhandled).
+  const [outcome] = await Promise.all([d.projector.waitApplied(r.seq), durable]);
+  return outcome;
 }

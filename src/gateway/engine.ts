@@ -151,9 +151,12 @@ export class Engine {
   }
 
   private async commit(subject: string, ev: StrataEvent, expectLastSubjectSeq?: number): Promise<Outcome | 'conflict'> {
-    const r = await this.d.log.publish(subject, ev, expectLastSubjectSeq);
+    const { result: r, durable } = await this.d.log.publishAcked(subject, ev, expectLastSubjectSeq);
     if (!r.ok) return 'conflict';
-    return this.d.projector.waitApplied(r.seq);
+    // The local projection and the event's fdatasync (embedded JetStream) run side by side; the
+    // answer waits for both (Promise.all also keeps a failed sync from going unhandled).
+    const [outcome] = await Promise.all([this.d.projector.waitApplied(r.seq), durable]);
+    return outcome;
   }
 
   headBucket(bucket: string): BucketRecord | undefined {

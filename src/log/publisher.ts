@@ -54,12 +54,24 @@ export class EventLog {
     this.mux.close();
   }
 
+  /** Publishes and returns once the event is acknowledged and, with a file sync, on disk. */
   async publish(subject: string, event: StrataEvent, expectLastSubjectSeq?: number): Promise<PublishResult> {
-    const result = await this.publishOnce(subject, event, expectLastSubjectSeq);
-    // The ack says the server wrote the event; with a file sync, wait until it is on disk too (a
-    // duplicate as well: the first copy's ack may have been lost before its sync).
-    if (result.ok && this.fileSync !== undefined) await this.fileSync.sync();
+    const { result, durable } = await this.publishAcked(subject, event, expectLastSubjectSeq);
+    await durable;
     return result;
+  }
+
+  /**
+   * Publishes and returns at the ack, with `durable`, which settles once the event is on disk
+   * (at once without a file sync). For a caller with other waiting to do meanwhile (a commit
+   * waits for its projection): it must await `durable` before it acknowledges anything.
+   */
+  async publishAcked(subject: string, event: StrataEvent, expectLastSubjectSeq?: number): Promise<{ result: PublishResult; durable: Promise<void> }> {
+    const result = await this.publishOnce(subject, event, expectLastSubjectSeq);
+    // The ack says the server wrote the event; with a file sync, it is on disk once an fdatasync
+    // has followed (a duplicate's too: the first copy's ack may have been lost before its sync).
+    const durable = result.ok && this.fileSync !== undefined ? this.fileSync.sync() : Promise.resolve();
+    return { result, durable };
   }
 
   private async publishOnce(subject: string, event: StrataEvent, expectLastSubjectSeq: number | undefined): Promise<PublishResult> {

@@ -28,6 +28,8 @@ const durable = new Set<string>();
 /** Paths synced (files and directories), completed syncs only. */
 const syncedPaths: string[] = [];
 let restore: (() => void) | undefined;
+/** Stages a slow disk for block files: each of their syncs takes this much longer. */
+let slowBlockSyncMs = 0;
 
 beforeEach(async () => {
   watched.clear();
@@ -44,6 +46,7 @@ beforeEach(async () => {
       if (path.endsWith('.blk')) {
         const content = readFileSync(path);
         for (const m of watched) if (content.includes(m)) held.push(m);
+        if (slowBlockSyncMs > 0) await new Promise((resolve) => setTimeout(resolve, slowBlockSyncMs));
       }
       await fn.call(this);
       for (const m of held) durable.add(m);
@@ -57,7 +60,10 @@ beforeEach(async () => {
   };
 });
 
-afterEach(() => restore?.());
+afterEach(() => {
+  restore?.();
+  slowBlockSyncMs = 0;
+});
 
 function event(id: string): StrataEvent {
   return {
@@ -180,12 +186,15 @@ describe('EventLog with a StreamFileSync', () => {
 });
 
 describe('Strata embedded', () => {
-  it("answers a PUT only after the event's block file was fdatasync'd with the event in it", async () => {
+  it("answers a PUT only after the event's block file was fdatasync'd with the event in it, even when the sync is slow", async () => {
     const t = await startTestStrata();
     try {
       const s3 = t.client();
       const bucket = 'file-sync';
       await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      // A slow disk for the log: the projection is applied long before the event's sync ends, and
+      // the answer must still wait for the sync.
+      slowBlockSyncMs = 40;
       for (let i = 0; i < 8; i++) {
         const key = `durable-${process.pid}-${i}-${Date.now()}`;
         watched.add(key);
