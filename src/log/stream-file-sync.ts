@@ -22,7 +22,7 @@
  * A failed fdatasync fails the waiting publishes and every later one (the kernel may have
  * dropped the dirty pages; as with segments, nothing is trusted until a restart).
  */
-import { open, readdir, type FileHandle } from 'node:fs/promises';
+import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UnavailableError } from '../lib/retryable.ts';
 import { fsyncDirectory } from '../lib/fsync-directory.ts';
@@ -47,9 +47,8 @@ export class StreamFileSync {
   private inFlight: Promise<void> | undefined;
   private failure: unknown;
   private closed = false;
-  /** The newest block the last sync saw (and its open handle), and every block name it saw. */
+  /** The newest block the last sync saw, and every block name it saw. */
   private newest = 0;
-  private newestHandle: FileHandle | undefined;
   private seen = new Set<string>();
   private syncs = 0;
 
@@ -105,8 +104,6 @@ export class StreamFileSync {
   async close(): Promise<void> {
     this.closed = true;
     await this.inFlight?.catch(() => undefined);
-    await this.newestHandle?.close();
-    this.newestHandle = undefined;
   }
 
   private kick(): void {
@@ -149,11 +146,12 @@ export class StreamFileSync {
     }
     this.seen = new Set(names);
     if (newest === 0) return;
-    // Blocks that filled up since the last sync, then the newest (kept open: it is synced again
-    // and again until the next block appears).
+    // Blocks that filled up since the last sync, and the newest. Opened by name each time (two
+    // system calls beside an fdatasync): a handle kept open would go on syncing the old file if
+    // the server ever replaced a block under its name.
     for (const name of names) {
       const n = Number(blockFile.exec(name)?.[1]);
-      if (n < this.newest || n === newest) continue;
+      if (n < this.newest) continue;
       const fh = await open(join(this.msgsDir, name), 'r').catch((err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') return undefined; // removed by the server meanwhile (limits)
         throw err;
@@ -165,13 +163,7 @@ export class StreamFileSync {
         await fh.close();
       }
     }
-    if (this.newestHandle === undefined || this.newest !== newest) {
-      await this.newestHandle?.close();
-      this.newestHandle = undefined;
-      this.newestHandle = await open(join(this.msgsDir, `${newest}.blk`), 'r');
-      this.newest = newest;
-    }
-    await this.newestHandle.datasync();
+    this.newest = newest;
     if (appeared) await fsyncDirectory(this.msgsDir);
   }
 }
