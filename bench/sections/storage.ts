@@ -6,7 +6,8 @@
  *     Printed beside it, the stricter ratio to a bare file loop (the 64 writers taking turns at
  *     write + fdatasync on one file, no node code: what the disk does for one record at a time);
  *   - 1 MiB and 64 KiB sync appends (concurrency 16) in MiB/s, vs `dd bs=1M conv=fdatasync`
- *     (sequential 1 MiB writes then one fdatasync) measured here: target ≥ 80% for 1 MiB;
+ *     (sequential 1 MiB writes then one fdatasync) measured here in rounds between them: target
+ *     ≥ 80% for 1 MiB;
  *   - compaction: segments half dead, compacted; MiB of victim segments processed per second,
  *     and MiB copied per second.
  */
@@ -26,14 +27,17 @@ async function ddFdatasync(file: string, totalBytes: number): Promise<number> {
   const buf = patternBuffer(MiB, 21);
   const t0 = performance.now();
   const fh = await open(file, 'w');
+  let seconds: number;
   try {
     for (let off = 0; off < totalBytes; off += MiB) await fh.write(buf, 0, MiB, off);
     await fh.datasync();
+    seconds = (performance.now() - t0) / 1000;
   } finally {
     await fh.close();
   }
+  // Removing the file is not part of the bandwidth (it was timed with it until now).
   await rm(file, { force: true });
-  return totalBytes / MiB / ((performance.now() - t0) / 1000);
+  return totalBytes / MiB / seconds;
 }
 
 /** 64 writers taking turns: each record is written and fdatasync'd on its own. */
@@ -99,8 +103,15 @@ export const storageSection: Section = {
     const smallMs = quick ? 1500 : 4000;
     const bigBytes = quick ? 64 * MiB : 256 * MiB;
 
-    const ddMiBps = await ddFdatasync(join(ctx.workDir, 'storage-dd'), bigBytes);
-    ctx.progress(`storage: dd-style ${bigBytes / MiB} MiB + fdatasync: ${ddMiBps.toFixed(0)} MiB/s`);
+    // dd-style bandwidth and the large appends are measured in alternating rounds and compared
+    // over their sums, as the group commit is: one dd block before the appends compared with a
+    // disk minutes later (1 MiB appends read 62% and 136% of it within one hour).
+    const bigRounds = quick ? 2 : 4;
+    const ddRoundBytes = bigBytes / bigRounds;
+    let ddSeconds = 0;
+    const ddRound = async (): Promise<void> => {
+      ddSeconds += ddRoundBytes / MiB / (await ddFdatasync(join(ctx.workDir, 'storage-dd'), ddRoundBytes));
+    };
     const node = await StorageNode.open({ nodeId: 'bench', dataDir: join(dir, 'append'), segmentBytesMax: 512 * MiB, log: () => {} });
     // The same node code with grouping off (STRATA_GROUP_COMMIT=off): one fdatasync per append.
     const ungroupedNode = await StorageNode.open({ nodeId: 'bench', dataDir: join(dir, 'ungrouped'), segmentBytesMax: 512 * MiB, groupCommit: false, log: () => {} });
@@ -109,6 +120,7 @@ export const storageSection: Section = {
     let grouped: { opsPerSec: number };
     let roundRatios: number[];
     const rawRoundRatios: number[] = [];
+    const bigRoundRatios: number[] = [];
     let big: { mibPerSec: number };
     let mid: { mibPerSec: number };
     try {
@@ -143,9 +155,21 @@ export const storageSection: Section = {
       ctx.progress(`storage: 4 KiB, file loop with one fdatasync per record, c=64: ${perRecord.toFixed(0)} appends/s`);
       ctx.progress(`storage: 4 KiB, node with group commit off, c=64: ${ungrouped.toFixed(0)} appends/s (fsyncs ${ungroupedNode.stats().fsyncs})`);
       ctx.progress(`storage: 4 KiB group commit, c=64: ${grouped.opsPerSec.toFixed(0)} appends/s (fsyncs ${node.stats().fsyncs}; per round vs off ${roundRatios.map((x) => x.toFixed(1)).join(', ')}×, vs file loop ${rawRoundRatios.map((x) => x.toFixed(1)).join(', ')}×)`);
-      big = await appends(node, MiB, 16, { bytes: bigBytes });
+      let bigSeconds = 0;
+      let midSeconds = 0;
+      for (let r = 0; r < bigRounds; r++) {
+        const ddBefore = ddSeconds;
+        await ddRound();
+        const bigRound = await appends(node, MiB, 16, { bytes: ddRoundBytes });
+        bigSeconds += ddRoundBytes / MiB / bigRound.mibPerSec;
+        bigRoundRatios.push(bigRound.mibPerSec / (ddRoundBytes / MiB / (ddSeconds - ddBefore)));
+        await ddRound();
+        midSeconds += ddRoundBytes / 2 / MiB / (await appends(node, 64 * 1024, 16, { bytes: ddRoundBytes / 2 })).mibPerSec;
+      }
+      big = { mibPerSec: bigBytes / MiB / bigSeconds };
+      mid = { mibPerSec: bigBytes / 2 / MiB / midSeconds };
+      ctx.progress(`storage: dd-style ${2 * bigRounds} × ${ddRoundBytes / MiB} MiB + fdatasync: ${((2 * bigBytes) / MiB / ddSeconds).toFixed(0)} MiB/s`);
       ctx.progress(`storage: 1 MiB sync appends, c=16: ${big.mibPerSec.toFixed(0)} MiB/s`);
-      mid = await appends(node, 64 * 1024, 16, { bytes: bigBytes / 2 });
       ctx.progress(`storage: 64 KiB sync appends, c=16: ${mid.mibPerSec.toFixed(0)} MiB/s`);
     } finally {
       await node.close();
@@ -185,12 +209,13 @@ export const storageSection: Section = {
 
     const groupRatio = grouped.opsPerSec / ungrouped;
     const rawRatio = grouped.opsPerSec / perRecord;
+    const ddMiBps = (2 * bigBytes) / MiB / ddSeconds;
     const bigRatio = big.mibPerSec / ddMiBps;
     notes.push(`target: 4 KiB group commit ≥ 10× one fsync per record at c=64 (the node with grouping off): ${groupRatio.toFixed(1)}× ${groupRatio >= 10 ? 'MET' : 'NOT MET'} (alternating rounds: ${roundRatios.map((x) => x.toFixed(1)).join(', ')}×)`);
     notes.push(`  stricter: vs a bare file loop (write + fdatasync per record, no node code): ${rawRatio.toFixed(1)}× (rounds: ${rawRoundRatios.map((x) => x.toFixed(1)).join(', ')}×)`);
-    notes.push(`target: 1 MiB appends ≥ 80% of dd-style fdatasync bandwidth: ${(bigRatio * 100).toFixed(0)}% ${bigRatio >= 0.8 ? 'MET' : 'NOT MET'}`);
+    notes.push(`target: 1 MiB appends ≥ 80% of dd-style fdatasync bandwidth: ${(bigRatio * 100).toFixed(0)}% ${bigRatio >= 0.8 ? 'MET' : 'NOT MET'} (alternating rounds: ${bigRoundRatios.map((x) => `${(x * 100).toFixed(0)}%`).join(', ')})`);
     const figures: Figure[] = [
-      { id: 'storage.dd_fdatasync_mibps', label: `dd-style: ${bigBytes / MiB} MiB in 1 MiB writes, then fdatasync`, value: ddMiBps, unit: 'MiB/s' },
+      { id: 'storage.dd_fdatasync_mibps', label: `dd-style: ${ddRoundBytes / MiB} MiB in 1 MiB writes, then fdatasync (${2 * bigRounds} rounds between the appends)`, value: ddMiBps, unit: 'MiB/s' },
       { id: 'storage.fsync_per_record_4kib_c64_opsps', label: '4 KiB, file loop: write + fdatasync per record, c=64', value: perRecord, unit: 'appends/s' },
       { id: 'storage.no_group_commit_4kib_c64_opsps', label: '4 KiB sync appends, group commit off, c=64', value: ungrouped, unit: 'appends/s' },
       { id: 'storage.group_commit_4kib_c64_opsps', label: '4 KiB sync appends with group commit, c=64', value: grouped.opsPerSec, unit: 'appends/s' },
