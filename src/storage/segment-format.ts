@@ -256,22 +256,62 @@ export const SEAL_ENTRIES_MAX = Math.floor((limits.shardBytesMax - SEAL_FIXED_BY
 
 export function encodeSealPayload(entries: readonly SealEntry[]): Buffer {
   assert(entries.length <= SEAL_ENTRIES_MAX, 'too many entries for one seal record');
-  const bytes = SEAL_FIXED_BYTES + entries.length * SEAL_ENTRY_BYTES;
-  const buf = Buffer.alloc(bytes);
-  buf.writeUInt32LE(entries.length, 0);
-  let at = 8;
-  for (const e of entries) {
-    assert(e.shardId.length === SHARD_ID_BYTES, 'shard id must be 16 bytes');
-    e.shardId.copy(buf, at);
-    buf.writeBigUInt64LE(BigInt(e.offset), at + 16);
-    buf.writeUInt32LE(e.payloadBytes, at + 24);
-    buf.writeUInt32LE(e.payloadCrc32, at + 28);
-    buf.writeBigUInt64LE(BigInt(e.writtenAtMs), at + 32);
-    at += SEAL_ENTRY_BYTES;
+  const builder = new SealBuilder(entries.length);
+  for (const e of entries) builder.add(e.shardId, e.offset, e.payloadBytes, e.payloadCrc32, e.writtenAtMs);
+  const payload = builder.finish();
+  assert(payload !== undefined);
+  return payload;
+}
+
+/**
+ * A seal payload built record by record as the segment is written, so that sealing a segment
+ * costs no encoding: encoding 69,212 entries at the roll took 63 ms of event loop (BigInt
+ * conversions), a stall for every write and read of the node. Undefined from `finish` once more
+ * than SEAL_ENTRIES_MAX entries were added (the segment is then sealed without its index).
+ */
+export class SealBuilder {
+  private buf: Buffer;
+  private count = 0;
+
+  constructor(expectedEntries = 1024) {
+    this.buf = Buffer.allocUnsafe(SEAL_FIXED_BYTES + Math.min(Math.max(expectedEntries, 16), SEAL_ENTRIES_MAX) * SEAL_ENTRY_BYTES);
   }
-  buf.writeUInt32LE(bytes, at);
-  buf.write(SEAL_MAGIC, at + 4, 'ascii');
-  return buf;
+
+  get entries(): number {
+    return this.count;
+  }
+
+  get overflowed(): boolean {
+    return this.count > SEAL_ENTRIES_MAX;
+  }
+
+  add(shardId: Buffer, offset: number, payloadBytes: number, payloadCrc32: number, writtenAtMs: number): void {
+    assert(shardId.length === SHARD_ID_BYTES, 'shard id must be 16 bytes');
+    this.count++;
+    if (this.count > SEAL_ENTRIES_MAX) return;
+    const at = 8 + (this.count - 1) * SEAL_ENTRY_BYTES;
+    if (at + SEAL_ENTRY_BYTES + 8 > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.buf.length * 2, SEAL_FIXED_BYTES + SEAL_ENTRIES_MAX * SEAL_ENTRY_BYTES));
+      this.buf.copy(grown, 0, 0, at);
+      this.buf = grown;
+    }
+    shardId.copy(this.buf, at);
+    writeU64LE(this.buf, offset, at + 16);
+    this.buf.writeUInt32LE(payloadBytes, at + 24);
+    this.buf.writeUInt32LE(payloadCrc32, at + 28);
+    writeU64LE(this.buf, writtenAtMs, at + 32);
+  }
+
+  /** The payload (a view of the builder's buffer: add nothing after), or undefined when overflowed. */
+  finish(): Buffer | undefined {
+    if (this.overflowed) return undefined;
+    const bytes = SEAL_FIXED_BYTES + this.count * SEAL_ENTRY_BYTES;
+    this.buf.writeUInt32LE(this.count, 0);
+    this.buf.writeUInt32LE(0, 4);
+    this.buf.writeUInt32LE(bytes, bytes - 8);
+    this.buf.write(SEAL_MAGIC, bytes - 4, 'ascii');
+    return this.buf.subarray(0, bytes);
+  }
 }
 
 /** The seal payload's length from the last 8 bytes of a segment, if they end a seal record. */

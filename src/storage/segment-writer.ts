@@ -49,7 +49,7 @@ import {
   SEGMENT_HEADER_BYTES,
   SHARD_ID_BYTES,
   encodeRecordHeader,
-  encodeSealPayload,
+  SealBuilder,
   encodeSegmentHeader,
   segmentFileName,
   type RecordHeader,
@@ -163,8 +163,8 @@ export class SegmentWriter {
   private bytesAppended = 0;
   private fsyncs = 0;
   private segmentsCreated = 0;
-  /** Shard records of the active segment, for its seal record (undefined: too many or unknown). */
-  private sealEntries: SealEntry[] | undefined = [];
+  /** Shard records of the active segment, encoded for its seal record as they are written (undefined: unknown). */
+  private seal: SealBuilder | undefined = new SealBuilder();
 
   private constructor(
     private readonly opts: SegmentWriterOptions,
@@ -178,7 +178,7 @@ export class SegmentWriter {
       const { size } = await fh.stat();
       assert(size === opts.resume.sizeBytes, `segment ${opts.resume.segmentId} is ${size} bytes, expected ${opts.resume.sizeBytes}`);
       const writer = new SegmentWriter(opts, { id: opts.resume.segmentId, fh, size });
-      writer.sealEntries = opts.resume.records === undefined ? undefined : [...opts.resume.records];
+      writer.seal = opts.resume.records === undefined ? undefined : sealBuilderOf(opts.resume.records);
       return writer;
     }
     const writer = new SegmentWriter(opts, await createSegment(opts, opts.nextSegmentId));
@@ -286,8 +286,8 @@ export class SegmentWriter {
 
   /** Bytes of the seal record if `more` shard records are added to the active segment. */
   private sealReserve(more: number): number {
-    if (this.sealEntries === undefined || this.sealEntries.length + more > SEAL_ENTRIES_MAX) return 0;
-    return RECORD_HEADER_BYTES + SEAL_FIXED_BYTES + SEAL_ENTRY_BYTES * (this.sealEntries.length + more);
+    if (this.seal === undefined || this.seal.entries + more > SEAL_ENTRIES_MAX) return 0;
+    return RECORD_HEADER_BYTES + SEAL_FIXED_BYTES + SEAL_ENTRY_BYTES * (this.seal.entries + more);
   }
 
   /** Writes queued records in batches until the queue is empty (runs inside the write chain). */
@@ -377,10 +377,10 @@ export class SegmentWriter {
         this.appends++;
         this.bytesAppended += RECORD_HEADER_BYTES + q.header.payloadBytes;
         const record: WrittenRecord = { key: q.key, segmentId: segment.id, offset, header: q.header };
-        if (this.sealEntries !== undefined && q.header.type === RecordType.shard) {
+        if (this.seal !== undefined && q.header.type === RecordType.shard) {
           const h = q.header;
-          this.sealEntries.push({ shardId: h.shardId, offset, payloadBytes: h.payloadBytes, payloadCrc32: h.payloadCrc32, writtenAtMs: h.writtenAtMs });
-          if (this.sealEntries.length > SEAL_ENTRIES_MAX) this.sealEntries = undefined;
+          this.seal.add(h.shardId, offset, h.payloadBytes, h.payloadCrc32, h.writtenAtMs);
+          if (this.seal.overflowed) this.seal = undefined;
         }
         this.undurable.push(record);
         this.opts.hooks.onWritten(record);
@@ -462,8 +462,8 @@ export class SegmentWriter {
       await this.syncInFlight;
       if (this.failure !== undefined) throw new Error('segment writer failed', { cause: this.failure });
       const old = this.active;
-      if (this.sealEntries !== undefined) {
-        const payload = encodeSealPayload(this.sealEntries);
+      const payload = this.seal?.finish();
+      if (payload !== undefined) {
         const header = encodeRecordHeader({
           type: RecordType.seal,
           shardId: Buffer.alloc(SHARD_ID_BYTES),
@@ -479,7 +479,7 @@ export class SegmentWriter {
       this.markDurable(this.writtenSeq, { segmentId: old.id, endOffset: old.size, sealed: true });
       await old.fh.close();
       this.active = await createSegment(this.opts, old.id + 1);
-      this.sealEntries = [];
+      this.seal = new SealBuilder();
       this.segmentsCreated++;
       this.fsyncs += 2;
     } catch (err) {
@@ -512,4 +512,11 @@ async function createSegment(opts: SegmentWriterOptions, segmentId: number): Pro
     throw err;
   }
   return { id: segmentId, fh, size: SEGMENT_HEADER_BYTES };
+}
+
+function sealBuilderOf(records: readonly SealEntry[]): SealBuilder | undefined {
+  if (records.length > SEAL_ENTRIES_MAX) return undefined;
+  const b = new SealBuilder(records.length + 1024);
+  for (const r of records) b.add(r.shardId, r.offset, r.payloadBytes, r.payloadCrc32, r.writtenAtMs);
+  return b;
 }

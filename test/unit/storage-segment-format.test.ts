@@ -143,3 +143,51 @@ describe('seal record payload', () => {
     expect(decodeSealPayload(bad)).toBeUndefined();
   });
 });
+
+describe('seal builder', () => {
+  /** The seal payload layout written out independently (BigInt u64s), to hold the builder to. */
+  function referencePayload(entries: readonly { shardId: Buffer; offset: number; payloadBytes: number; payloadCrc32: number; writtenAtMs: number }[]): Buffer {
+    const buf = Buffer.alloc(16 + entries.length * 40);
+    buf.writeUInt32LE(entries.length, 0);
+    entries.forEach((e, i) => {
+      const at = 8 + i * 40;
+      e.shardId.copy(buf, at);
+      buf.writeBigUInt64LE(BigInt(e.offset), at + 16);
+      buf.writeUInt32LE(e.payloadBytes, at + 24);
+      buf.writeUInt32LE(e.payloadCrc32, at + 28);
+      buf.writeBigUInt64LE(BigInt(e.writtenAtMs), at + 32);
+    });
+    buf.writeUInt32LE(buf.length, buf.length - 8);
+    buf.write('SEAL', buf.length - 4, 'ascii');
+    return buf;
+  }
+
+  it('given entries added one by one past its first capacity, when finished, then equals the layout and decodes back', async () => {
+    const { SealBuilder, decodeSealPayload } = await import('../../src/storage/segment-format.ts');
+    const rng = createRng(testSeed('seal builder'));
+    const entries = Array.from({ length: 3000 }, (_, i) => ({
+      shardId: randomBuffer(rng, 16),
+      // Offsets and times past 2^32: the u64 halves must both be right.
+      offset: i % 3 === 0 ? 2 ** 33 + rng.below(1_000_000) : rng.below(2 ** 31),
+      payloadBytes: rng.below(4 * 1024 * 1024),
+      payloadCrc32: rng.below(2 ** 32),
+      writtenAtMs: 1_790_000_000_000 + rng.below(1_000_000),
+    }));
+    const b = new SealBuilder(16);
+    for (const e of entries) b.add(e.shardId, e.offset, e.payloadBytes, e.payloadCrc32, e.writtenAtMs);
+    expect(b.entries).toBe(3000);
+    const payload = b.finish();
+    expect(payload?.equals(referencePayload(entries))).toBe(true);
+    expect(decodeSealPayload(payload as Buffer)).toEqual(entries);
+    expect(new SealBuilder().finish()?.equals(referencePayload([]))).toBe(true);
+  });
+
+  it('given more entries than one seal record holds, when finished, then gives no payload', async () => {
+    const { SealBuilder, SEAL_ENTRIES_MAX } = await import('../../src/storage/segment-format.ts');
+    const b = new SealBuilder();
+    const id = Buffer.alloc(16, 7);
+    for (let i = 0; i <= SEAL_ENTRIES_MAX; i++) b.add(id, i * 100, 10, 1, 1);
+    expect(b.overflowed).toBe(true);
+    expect(b.finish()).toBeUndefined();
+  });
+});
