@@ -20,6 +20,7 @@ import type { BucketRecord, ObjectRecord } from '../model/records.ts';
 import type { ReadModelStore } from '../model/store.ts';
 import { readObjectRange } from './object-reader.ts';
 import { writeBody, type WriteBodyInput } from './object-writer.ts';
+import { commit } from './commit.ts';
 import { commitToKey, hasCondition, precheckCondition, type WriteCondition } from './conditional-write.ts';
 import { copyObject, type CopiedObject, type CopyObjectInput } from './copy.ts';
 import { MultipartEngine } from './multipart.ts';
@@ -150,13 +151,8 @@ export class Engine {
     return this.d.projector.appliedSeq;
   }
 
-  private async commit(subject: string, ev: StrataEvent, expectLastSubjectSeq?: number): Promise<Outcome | 'conflict'> {
-    const { result: r, durable } = await this.d.log.publishAcked(subject, ev, expectLastSubjectSeq);
-    if (!r.ok) return 'conflict';
-    // The local projection and the event's fdatasync (embedded JetStream) run side by side; the
-    // answer waits for both (Promise.all also keeps a failed sync from going unhandled).
-    const [outcome] = await Promise.all([this.d.projector.waitApplied(r.seq), durable]);
-    return outcome;
+  private commit(subject: string, ev: StrataEvent, expectLastSubjectSeq?: number): Promise<Outcome | 'conflict'> {
+    return commit(this.d, subject, ev, expectLastSubjectSeq);
   }
 
   headBucket(bucket: string): BucketRecord | undefined {
