@@ -12,17 +12,17 @@
  * test/integration/log-file-sync.test.ts checks it on every run).
  *
  * Group commit, as in the segment writer: at most one sync is in flight; a request made while one
- * runs waits for the next, which covers every request made before it started. A sync lists the
- * block files, fdatasyncs the newest block and every block at or above the newest one the
- * previous sync saw (a block that filled up meanwhile may hold acknowledged messages written after
- * that sync), and fsyncs the directory when a block file appeared. With replicas (R3) durability
- * comes from the quorum instead, and a gateway on an external NATS (NATS_URL) cannot reach the
- * files: neither uses this (README: operations).
+ * runs waits for the next, which covers every request made before it started. A sync fdatasyncs
+ * the newest block and every block at or above the newest one the previous sync saw (a block that
+ * filled up meanwhile may hold acknowledged messages written after that sync), and fsyncs the
+ * directory when a block file appeared. With replicas (R3) durability comes from the quorum
+ * instead, and a gateway on an external NATS (NATS_URL) cannot reach the files: neither uses
+ * this (README: operations).
  *
  * A failed fdatasync fails the waiting publishes and every later one (the kernel may have
  * dropped the dirty pages; as with segments, nothing is trusted until a restart).
  */
-import { open, readdir } from 'node:fs/promises';
+import { open, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UnavailableError } from '../lib/retryable.ts';
 import { fsyncDirectory } from '../lib/fsync-directory.ts';
@@ -47,9 +47,8 @@ export class StreamFileSync {
   private inFlight: Promise<void> | undefined;
   private failure: unknown;
   private closed = false;
-  /** The newest block the last sync saw, and every block name it saw. */
+  /** The newest block the last sync saw (0: none yet). */
   private newest = 0;
-  private seen = new Set<string>();
   private syncs = 0;
 
   private constructor(readonly msgsDir: string) {}
@@ -137,33 +136,47 @@ export class StreamFileSync {
   }
 
   private async syncBlocks(): Promise<void> {
-    const names = (await readdir(this.msgsDir)).filter((n) => blockFile.test(n));
-    let newest = 0;
     let appeared = false;
-    for (const name of names) {
-      newest = Math.max(newest, Number(blockFile.exec(name)?.[1]));
-      if (!this.seen.has(name)) appeared = true;
+    if (this.newest === 0) {
+      // Until the first block exists (a fresh stream), look for it by listing the directory.
+      for (const name of await readdir(this.msgsDir)) this.newest = Math.max(this.newest, Number(blockFile.exec(name)?.[1] ?? 0));
+      if (this.newest === 0) return;
+      appeared = true;
     }
-    this.seen = new Set(names);
-    if (newest === 0) return;
-    // Blocks that filled up since the last sync, and the newest. Opened by name each time (two
-    // system calls beside an fdatasync): a handle kept open would go on syncing the old file if
-    // the server ever replaced a block under its name.
-    for (const name of names) {
-      const n = Number(blockFile.exec(name)?.[1]);
-      if (n < this.newest) continue;
-      const fh = await open(join(this.msgsDir, name), 'r').catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') return undefined; // removed by the server meanwhile (limits)
-        throw err;
-      });
-      if (fh === undefined) continue;
-      try {
-        await fh.datasync();
-      } finally {
-        await fh.close();
-      }
+    // Blocks are numbered in order. Any block started since the last sync is found by probing the
+    // next number (one failed open when there is none; a directory listing per sync would cost
+    // more as the stream grows to thousands of blocks). The block that filled up is synced once
+    // more: acknowledged messages may have reached it after the last sync.
+    for (;;) {
+      const next = await this.openBlock(this.newest + 1);
+      if (next === undefined) break;
+      await next.close();
+      await this.syncBlock(this.newest);
+      this.newest++;
+      appeared = true;
     }
-    this.newest = newest;
+    await this.syncBlock(this.newest);
     if (appeared) await fsyncDirectory(this.msgsDir);
+  }
+
+  /**
+   * fdatasyncs block `n`, opened by name each time: a handle kept open would go on syncing the
+   * old file if the server ever replaced a block under its name.
+   */
+  private async syncBlock(n: number): Promise<void> {
+    const fh = await this.openBlock(n);
+    if (fh === undefined) return; // removed by the server meanwhile (limits)
+    try {
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  private openBlock(n: number): Promise<FileHandle | undefined> {
+    return open(join(this.msgsDir, `${n}.blk`), 'r').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
   }
 }
