@@ -155,22 +155,34 @@ export class StreamFileSync {
       this.newest++;
       appeared = true;
     }
-    await this.syncBlock(this.newest);
+    if (!(await this.syncBlock(this.newest))) {
+      // The newest block known is gone: the stream was purged or made again under the same name
+      // and its numbering restarted. Sync whatever blocks it has now.
+      this.newest = 0;
+      for (const name of await readdir(this.msgsDir)) {
+        const n = Number(blockFile.exec(name)?.[1] ?? 0);
+        if (n === 0) continue;
+        await this.syncBlock(n);
+        this.newest = Math.max(this.newest, n);
+      }
+      appeared = true;
+    }
     if (appeared) await fsyncDirectory(this.msgsDir);
   }
 
   /**
-   * fdatasyncs block `n`, opened by name each time: a handle kept open would go on syncing the
-   * old file if the server ever replaced a block under its name.
+   * fdatasyncs block `n` (false: there is none), opened by name each time: a handle kept open
+   * would go on syncing the old file if the server ever replaced a block under its name.
    */
-  private async syncBlock(n: number): Promise<void> {
+  private async syncBlock(n: number): Promise<boolean> {
     const fh = await this.openBlock(n);
-    if (fh === undefined) return; // removed by the server meanwhile (limits)
+    if (fh === undefined) return false; // removed by the server meanwhile
     try {
       await fh.datasync();
     } finally {
       await fh.close();
     }
+    return true;
   }
 
   private openBlock(n: number): Promise<FileHandle | undefined> {

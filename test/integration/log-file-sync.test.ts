@@ -180,6 +180,32 @@ describe('EventLog with a StreamFileSync', () => {
     }
   });
 
+  it('after the stream is made again (block numbers restart), syncs its new blocks', async () => {
+    const jsm = await jetstreamManager(nats.nc);
+    await jsm.streams.add({ name: 'AGAIN', subjects: ['again.>'] });
+    const sync = await StreamFileSync.open(nats.storeDir, 'AGAIN');
+    const js = jetstream(nats.nc);
+    try {
+      // Past the first block, so that the newest block known is one the new stream does not have.
+      const payload = Buffer.alloc(32 * 1024, 0x62);
+      for (let i = 0; (await readdir(sync.msgsDir)).filter((n) => n.endsWith('.blk')).length < 2; i++) {
+        expect(i).toBeLessThan(2000);
+        await js.publish(`again.${i}`, payload);
+      }
+      await sync.sync();
+      await jsm.streams.delete('AGAIN');
+      await jsm.streams.add({ name: 'AGAIN', subjects: ['again.>'] });
+      const id = `again-${process.pid}-${Date.now()}`;
+      watched.add(id);
+      await js.publish('again.new', Buffer.from(id));
+      await sync.sync();
+      expect(durable.has(id)).toBe(true);
+    } finally {
+      await sync.close();
+      await jsm.streams.delete('AGAIN').catch(() => undefined);
+    }
+  });
+
   it('refuses to start when the stream has no directory under the store', async () => {
     await expect(StreamFileSync.open(join(nats.storeDir, 'nowhere'), 'STRATA')).rejects.toThrow(/STRATA_LOG_FSYNC=off/);
   });
