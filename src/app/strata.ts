@@ -154,11 +154,9 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
 
     // The embedded nats-server (one replica, files under our data dir) does not fsync what it
     // acknowledges; the publisher then waits for an fdatasync of the stream's files.
-    let fileSync: StreamFileSync | undefined;
-    if (nats !== undefined && config.streamReplicas === 1 && config.logFsync) {
-      const fs = await StreamFileSync.open(join(config.dataDir, 'nats'), streamName);
-      fileSync = fs;
-      onStop('event log file sync', () => fs.close());
+    const fileSync = nats !== undefined && config.streamReplicas === 1 && config.logFsync ? await StreamFileSync.open(join(config.dataDir, 'nats'), streamName) : undefined;
+    if (fileSync !== undefined) {
+      onStop('event log file sync', () => fileSync.close());
     } else if (nats !== undefined && config.streamReplicas === 1) {
       log('event log: STRATA_LOG_FSYNC=off: acknowledged events reach the disk within nats-server\'s sync interval (2 minutes); a power cut can lose them');
     }

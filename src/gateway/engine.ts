@@ -151,10 +151,6 @@ export class Engine {
     return this.d.projector.appliedSeq;
   }
 
-  private commit(subject: string, ev: StrataEvent, expectLastSubjectSeq?: number): Promise<Outcome | 'conflict'> {
-    return commit(this.d, subject, ev, expectLastSubjectSeq);
-  }
-
   headBucket(bucket: string): BucketRecord | undefined {
     return this.d.store.bucket(bucket);
   }
@@ -169,7 +165,7 @@ export class Engine {
       const last = await this.fence(subject);
       if (this.d.store.bucket(bucket)) return fail('BucketAlreadyOwnedByYou');
       const ev = this.event(actor, bucket, '', '', { type: 'BucketCreated', region: this.d.region, owner: actor.accessKey });
-      const outcome = await this.commit(subject, ev, last);
+      const outcome = await commit(this.d, subject, ev, last);
       if (outcome === 'conflict') continue;
       return outcome.kind === 'applied' ? ok(undefined) : fail(outcome.code);
     }
@@ -186,7 +182,7 @@ export class Engine {
       if (streamLast > 0) await this.d.projector.waitApplied(streamLast);
       if (!this.d.store.bucket(bucket)) return fail('NoSuchBucket');
       if (!this.d.store.bucketIsEmpty(bucket)) return fail('BucketNotEmpty');
-      const outcome = await this.commit(subject, this.event(actor, bucket, '', '', { type: 'BucketDeleted' }), last);
+      const outcome = await commit(this.d, subject, this.event(actor, bucket, '', '', { type: 'BucketDeleted' }), last);
       if (outcome === 'conflict') continue;
       return outcome.kind === 'applied' ? ok(undefined) : fail(outcome.code);
     }
@@ -306,7 +302,7 @@ export class Engine {
     } else {
       ev = this.event(actor, bucket, key, this.versionIdFor(b), { type: 'DeleteMarkerPut' });
     }
-    const outcome = await this.commit(subject, ev);
+    const outcome = await commit(this.d, subject, ev);
     if (outcome === 'conflict') return fail('ServiceUnavailable');
     if (outcome.kind === 'rejected') return fail(outcome.code);
     const out: DeleteOutput = { versioned };
@@ -322,7 +318,7 @@ export class Engine {
     for (let attempt = 0; attempt < conditionalAttemptsMax; attempt++) {
       const last = await this.fence(subject);
       if (!this.d.store.bucket(bucket)) return fail('NoSuchBucket');
-      const outcome = await this.commit(subject, this.event(actor, bucket, '', '', { type: 'BucketVersioningConfigured', status }), last);
+      const outcome = await commit(this.d, subject, this.event(actor, bucket, '', '', { type: 'BucketVersioningConfigured', status }), last);
       if (outcome === 'conflict') continue;
       return outcome.kind === 'applied' ? ok(undefined) : fail(outcome.code);
     }

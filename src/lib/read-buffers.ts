@@ -1,7 +1,8 @@
 /**
  * Reused SharedArrayBuffer-backed buffers for storage reads. A fresh megabyte per read costs page
- * faults, allocator work and collector pressure; a reused one is warm. Shared, so a digest worker
- * can check a payload's crc32 in place.
+ * faults, allocator work and collector pressure; a reused one is warm. (Shared so that a digest
+ * worker could check a payload's crc32 in place; since the native CRC code that check runs on the
+ * event loop, segment-reader.ts, and nothing relies on the sharing any more.)
  *
  * A read buffer is lent, not owned: whoever ends up with the bytes may give it back with
  * `releaseReadBuffer` once nothing reads them any more (GetObject does after the socket took

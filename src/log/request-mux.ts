@@ -40,12 +40,10 @@ export class RequestMux {
     private readonly nc: NatsConnection,
     opts: { readonly timeoutMs: number; readonly pendingMax: number },
   ) {
-    this.timeoutMs = opts.timeoutMs;
-    this.pendingMax = opts.pendingMax;
-    const timeoutMs = opts.timeoutMs;
+    ({ timeoutMs: this.timeoutMs, pendingMax: this.pendingMax } = opts);
     this.prefix = `${createInbox()}.`;
     this.sub = nc.subscribe(`${this.prefix}*`, { callback: (_err, msg) => this.onReply(msg) });
-    this.sweep = setInterval(() => this.expire(), Math.max(50, Math.floor(timeoutMs / 4)));
+    this.sweep = setInterval(() => this.expire(), Math.max(50, Math.floor(this.timeoutMs / 4)));
     this.sweep.unref();
   }
 

@@ -136,38 +136,42 @@ export class StreamFileSync {
   }
 
   private async syncBlocks(): Promise<void> {
-    let appeared = false;
-    if (this.newest === 0) {
-      // Until the first block exists (a fresh stream), look for it by listing the directory.
-      for (const name of await readdir(this.msgsDir)) this.newest = Math.max(this.newest, Number(blockFile.exec(name)?.[1] ?? 0));
-      if (this.newest === 0) return;
-      appeared = true;
-    }
-    // Blocks are numbered in order. Any block started since the last sync is found by probing the
-    // next number (one failed open when there is none; a directory listing per sync would cost
-    // more as the stream grows to thousands of blocks). The block that filled up is synced once
-    // more: acknowledged messages may have reached it after the last sync.
-    for (;;) {
-      const next = await this.openBlock(this.newest + 1);
-      if (next === undefined) break;
-      await next.close();
-      await this.syncBlock(this.newest);
-      this.newest++;
-      appeared = true;
-    }
-    if (!(await this.syncBlock(this.newest))) {
-      // The newest block known is gone: the stream was purged or made again under the same name
-      // and its numbering restarted. Sync whatever blocks it has now.
-      this.newest = 0;
-      for (const name of await readdir(this.msgsDir)) {
-        const n = Number(blockFile.exec(name)?.[1] ?? 0);
-        if (n === 0) continue;
-        await this.syncBlock(n);
-        this.newest = Math.max(this.newest, n);
+    if (this.newest > 0) {
+      // Blocks are numbered in order. Any block started since the last sync is found by probing
+      // the next number (one failed open when there is none; a directory listing per sync would
+      // cost more as the stream grows to thousands of blocks). The block that filled up is synced
+      // once more: acknowledged messages may have reached it after the last sync.
+      let appeared = false;
+      while (await this.blockExists(this.newest + 1)) {
+        await this.syncBlock(this.newest);
+        this.newest++;
+        appeared = true;
       }
-      appeared = true;
+      if (await this.syncBlock(this.newest)) {
+        if (appeared) await fsyncDirectory(this.msgsDir);
+        return;
+      }
+      // The newest block known is gone: the stream was purged or made again under the same name
+      // and its numbering restarted. Its blocks are all new: sync every one, below.
     }
-    if (appeared) await fsyncDirectory(this.msgsDir);
+    // The first sync syncs the newest block only (the files a previous run acknowledged were
+    // synced then); after a restart of the numbering, every block.
+    const blocks: number[] = [];
+    for (const name of await readdir(this.msgsDir)) {
+      const n = Number(blockFile.exec(name)?.[1] ?? 0);
+      if (n > 0) blocks.push(n);
+    }
+    if (blocks.length === 0) return; // a fresh stream, no block yet
+    blocks.sort((a, b) => a - b);
+    for (const n of this.newest === 0 ? blocks.slice(-1) : blocks) await this.syncBlock(n);
+    this.newest = blocks[blocks.length - 1] as number;
+    await fsyncDirectory(this.msgsDir);
+  }
+
+  private async blockExists(n: number): Promise<boolean> {
+    const fh = await this.openBlock(n);
+    await fh?.close();
+    return fh !== undefined;
   }
 
   /**

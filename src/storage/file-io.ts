@@ -4,8 +4,6 @@ import { join } from 'node:path';
 import { assert } from '../lib/assert.ts';
 import { fsyncDirectory } from '../lib/fsync-directory.ts';
 
-export { fsyncDirectory };
-
 /** Positional writev that keeps going after a short write. Buffers are passed on, not copied. */
 export async function writeFully(fh: FileHandle, buffers: readonly Buffer[], position: number): Promise<void> {
   let pending = buffers.filter((b) => b.length > 0);

@@ -22,7 +22,7 @@ import { runCompaction, type CompactionHost, type CompactionProgress, type Compa
 import { readMarker, removeMarker } from './compaction-marker.ts';
 import type { LivenessView } from './liveness.ts';
 import { NodeClosedError, ShardCorruptError, ShardNotFoundError, ShardRangeError, ShardTooLargeError } from './errors.ts';
-import { fsyncDirectory } from './file-io.ts';
+import { fsyncDirectory } from '../lib/fsync-directory.ts';
 import { recover, type RecoveryReport } from './recovery.ts';
 import { RecordType, crc32Of, isValidNodeId, parseSegmentFileName, segmentFileName } from './segment-format.ts';
 import { SegmentReader, type ReadBufferLender } from './segment-reader.ts';

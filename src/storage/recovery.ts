@@ -40,7 +40,8 @@ import {
   type RecordHeader,
   type SealEntry,
 } from './segment-format.ts';
-import { fsyncDirectory, readFully } from './file-io.ts';
+import { fsyncDirectory } from '../lib/fsync-directory.ts';
+import { readFully } from './file-io.ts';
 import type { IndexEntry, ShardIndex } from './shard-index.ts';
 
 export interface RecoveryReport {

@@ -39,7 +39,8 @@ import { join } from 'node:path';
 import { assert } from '../lib/assert.ts';
 import { limits } from '../lib/limits.ts';
 import { NodeOverloadedError } from './errors.ts';
-import { fsyncDirectory, writeFully } from './file-io.ts';
+import { fsyncDirectory } from '../lib/fsync-directory.ts';
+import { writeFully } from './file-io.ts';
 import {
   RECORD_HEADER_BYTES,
   RecordType,
