@@ -9,15 +9,16 @@
  * block file, the markers (event ids, object keys) the file held when the sync started.
  */
 import { readFileSync, readlinkSync } from 'node:fs';
-import { open, readdir, type FileHandle } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { encodeEvent } from '../../src/events/codec.ts';
 import type { StrataEvent } from '../../src/events/types.ts';
 import { EventLog } from '../../src/log/publisher.ts';
 import { StreamFileSync } from '../../src/log/stream-file-sync.ts';
+import { hookFileSyncs } from '../support/file-syncs.ts';
 import { startTestNats, type TestNats } from '../support/nats.ts';
 import { startTestStrata } from '../support/strata.ts';
 
@@ -35,29 +36,18 @@ beforeEach(async () => {
   watched.clear();
   durable.clear();
   syncedPaths.length = 0;
-  const probe = await open(import.meta.filename, 'r');
-  const proto = Object.getPrototypeOf(probe) as FileHandle;
-  await probe.close();
-  const { datasync, sync } = proto;
-  const wrap = (fn: () => Promise<void>) =>
-    async function (this: FileHandle): Promise<void> {
-      const path = readlinkSync(`/proc/self/fd/${this.fd}`);
-      const held: string[] = [];
-      if (path.endsWith('.blk')) {
-        const content = readFileSync(path);
-        for (const m of watched) if (content.includes(m)) held.push(m);
-        if (slowBlockSyncMs > 0) await new Promise((resolve) => setTimeout(resolve, slowBlockSyncMs));
-      }
-      await fn.call(this);
-      for (const m of held) durable.add(m);
-      syncedPaths.push(path);
-    };
-  proto.datasync = wrap(datasync);
-  proto.sync = wrap(sync);
-  restore = () => {
-    proto.datasync = datasync;
-    proto.sync = sync;
-  };
+  restore = await hookFileSyncs(async (fh, sync) => {
+    const path = readlinkSync(`/proc/self/fd/${fh.fd}`);
+    const held: string[] = [];
+    if (path.endsWith('.blk')) {
+      const content = readFileSync(path);
+      for (const m of watched) if (content.includes(m)) held.push(m);
+      if (slowBlockSyncMs > 0) await new Promise((resolve) => setTimeout(resolve, slowBlockSyncMs));
+    }
+    await sync();
+    for (const m of held) durable.add(m);
+    syncedPaths.push(path);
+  });
 });
 
 afterEach(() => {
@@ -87,6 +77,19 @@ describe('EventLog with a StreamFileSync', () => {
   afterAll(async () => {
     await nats.close();
   });
+
+  /** A stream of its own (subjects `<name in lower case>.>`) with its file sync, taken away after `use`. */
+  async function withOwnStream(name: string, use: (s: { sync: StreamFileSync; js: JetStreamClient; jsm: JetStreamManager }) => Promise<void>): Promise<void> {
+    const jsm = await jetstreamManager(nats.nc);
+    await jsm.streams.add({ name, subjects: [`${name.toLowerCase()}.>`] });
+    const sync = await StreamFileSync.open(nats.storeDir, name);
+    try {
+      await use({ sync, js: jetstream(nats.nc), jsm });
+    } finally {
+      await sync.close();
+      await jsm.streams.delete(name).catch(() => undefined);
+    }
+  }
 
   it('relies on this: when the PubAck arrives, the message is already in a block file', async () => {
     // If nats-server ever acknowledged before writing (an async flush), syncing its files after
@@ -142,13 +145,9 @@ describe('EventLog with a StreamFileSync', () => {
   });
 
   it('syncs a block that filled up since the last sync, the new block, and the directory that gained it', async () => {
-    // A stream of its own: nats-server 2.9 starts a new block file every ~8 MiB (seen with 2.9.10),
-    // so 32 KiB messages roll over about every 260.
-    const jsm = await jetstreamManager(nats.nc);
-    await jsm.streams.add({ name: 'ROLL', subjects: ['roll.>'] });
-    const sync = await StreamFileSync.open(nats.storeDir, 'ROLL');
-    const js = jetstream(nats.nc);
-    try {
+    // nats-server 2.9 starts a new block file every ~8 MiB (seen with 2.9.10), so 32 KiB messages
+    // roll over about every 260.
+    await withOwnStream('ROLL', async ({ sync, js }) => {
       const payload = Buffer.alloc(32 * 1024, 0x61);
       let lastBlocks = await readdir(sync.msgsDir);
       let rolls = 0;
@@ -174,18 +173,11 @@ describe('EventLog with a StreamFileSync', () => {
         lastBlocks = blocks;
       }
       expect(rolls).toBeGreaterThan(0);
-    } finally {
-      await sync.close();
-      await jsm.streams.delete('ROLL');
-    }
+    });
   });
 
   it('after the stream is made again (block numbers restart), syncs its new blocks', async () => {
-    const jsm = await jetstreamManager(nats.nc);
-    await jsm.streams.add({ name: 'AGAIN', subjects: ['again.>'] });
-    const sync = await StreamFileSync.open(nats.storeDir, 'AGAIN');
-    const js = jetstream(nats.nc);
-    try {
+    await withOwnStream('AGAIN', async ({ sync, js, jsm }) => {
       // Past the first block, so that the newest block known is one the new stream does not have.
       const payload = Buffer.alloc(32 * 1024, 0x62);
       for (let i = 0; (await readdir(sync.msgsDir)).filter((n) => n.endsWith('.blk')).length < 2; i++) {
@@ -200,10 +192,7 @@ describe('EventLog with a StreamFileSync', () => {
       await js.publish('again.new', Buffer.from(id));
       await sync.sync();
       expect(durable.has(id)).toBe(true);
-    } finally {
-      await sync.close();
-      await jsm.streams.delete('AGAIN').catch(() => undefined);
-    }
+    });
   });
 
   it('refuses to start when the stream has no directory under the store', async () => {

@@ -1,9 +1,10 @@
-import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RecordType, crc32Of } from '../../src/storage/segment-format.ts';
 import { SegmentWriter, type DurableMark, type WrittenRecord } from '../../src/storage/segment-writer.ts';
+import { hookFileSyncs } from '../support/file-syncs.ts';
 import { createRng, randomBuffer, testSeed } from '../support/prng.ts';
 
 /**
@@ -20,22 +21,11 @@ let restore: (() => void) | undefined;
 
 beforeEach(async () => {
   log = { started: 0, finishedStarts: [] };
-  const probe = await open(import.meta.filename, 'r');
-  const proto = Object.getPrototypeOf(probe) as FileHandle;
-  await probe.close();
-  const { datasync, sync } = proto;
-  const wrap = (fn: () => Promise<void>) =>
-    async function (this: FileHandle): Promise<void> {
-      const startIndex = log.started++;
-      await fn.call(this);
-      log.finishedStarts.push(startIndex);
-    };
-  proto.datasync = wrap(datasync);
-  proto.sync = wrap(sync);
-  restore = () => {
-    proto.datasync = datasync;
-    proto.sync = sync;
-  };
+  restore = await hookFileSyncs(async (_fh, sync) => {
+    const startIndex = log.started++;
+    await sync();
+    log.finishedStarts.push(startIndex);
+  });
 });
 
 const dirs: string[] = [];
@@ -142,14 +132,7 @@ describe('SegmentWriter after a failed fsync', () => {
     const ok = Buffer.from('durable');
     await writer.append("ok0", header(ok, 0), [ok], { sync: true });
     restore?.();
-    const probe = await open(import.meta.filename, 'r');
-    const proto = Object.getPrototypeOf(probe) as FileHandle;
-    await probe.close();
-    const { datasync } = proto;
-    proto.datasync = () => Promise.reject(Object.assign(new Error('EIO: simulated'), { code: 'EIO' }));
-    restore = () => {
-      proto.datasync = datasync;
-    };
+    restore = await hookFileSyncs(() => Promise.reject(Object.assign(new Error('EIO: simulated'), { code: 'EIO' })));
     const lost = Buffer.from('not durable');
     await expect(writer.append("lost1", header(lost, 1), [lost], { sync: true })).rejects.toThrow(/segment writer failed/);
     restore();
