@@ -17,6 +17,7 @@ import { streamName } from '../events/subjects.ts';
 import type { StrataEvent } from '../events/types.ts';
 import { UnavailableError } from '../lib/retryable.ts';
 import { limits } from '../lib/limits.ts';
+import { LastSeqBatch } from './last-seq-batch.ts';
 import { RequestMux } from './request-mux.ts';
 import type { StreamFileSync } from './stream-file-sync.ts';
 
@@ -32,6 +33,9 @@ export const eventTypeHeader = 'Strata-Event-Type';
 const wrongLastSequenceCodes = new Set([10071, 10164]);
 
 export class EventLog {
+  /** Last-sequence lookups asked in one event-loop turn go out together, one per subject. */
+  private readonly lastSeqs = new LastSeqBatch((subject) => this.lookUpLastSubjectSeq(subject));
+
   private constructor(
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
@@ -110,8 +114,15 @@ export class EventLog {
    * that has not stored the latest events yet, so the lookup goes to the stream leader through the
    * JetStream API. Which one is decided when the log is opened: a stream rescaled from one replica
    * to three while gateways run keeps them on direct gets until they restart (ops/ says so).
+   *
+   * Callers in one event-loop turn asking for the same subject share one lookup, sent after all
+   * of them asked (last-seq-batch.ts), so each still gets a sequence read after its call.
    */
-  async lastSubjectSeq(subject: string): Promise<number> {
+  lastSubjectSeq(subject: string): Promise<number> {
+    return this.lastSeqs.lastSubjectSeq(subject);
+  }
+
+  private async lookUpLastSubjectSeq(subject: string): Promise<number> {
     const body = encoder.encode(JSON.stringify({ last_by_subj: subject }));
     if (this.directGet) {
       const m = await this.mux.request(`$JS.API.DIRECT.GET.${streamName}`, body);

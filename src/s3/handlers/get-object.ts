@@ -47,15 +47,17 @@ export async function headObject(ctx: RequestContext): Promise<void> {
  * The second lookup is skipped when the fence's sequence is one the model had applied already
  * when the early lookup was made (read in the same synchronous stretch, so from the same LMDB
  * snapshot): that lookup then is a fenced one. This is the common case, a read of a key nobody
- * is writing right now.
+ * is writing right now. It holds for whatever the early lookup found: an inline body, a missing
+ * key or bucket start no read, but their lookup is reused the same way.
  */
 export async function getObject(ctx: RequestContext): Promise<void> {
   const fenced = ctx.engine.readFence(ctx.bucket, ctx.key);
   const appliedAtEarlyLookup = ctx.engine.appliedSeq;
-  const early = startEarlyRead(ctx);
+  const looked = earlyLookup(ctx);
+  const early = looked?.kind === 'found' ? startEarlyRead(ctx, looked) : undefined;
   try {
     const fencedSeq = await fenced;
-    await serve(ctx, true, early, early !== undefined && fencedSeq <= appliedAtEarlyLookup ? early.found : undefined);
+    await serve(ctx, true, early, looked !== undefined && fencedSeq <= appliedAtEarlyLookup ? looked : undefined);
   } finally {
     // Released here only if serve never took it over: once taken, its chunks belong to serve's
     // loop (each released when the socket took it), even when serve fails halfway.
@@ -85,16 +87,23 @@ function planRange(ctx: RequestContext, rec: ObjectRecord) {
   return { rangeHeader, part, range, start, end };
 }
 
-function startEarlyRead(ctx: RequestContext): EarlyRead | undefined {
-  let found: FoundLookup;
-  let rec: ObjectRecord;
+/**
+ * The lookup made before the fence answered, whatever it found (a missing key or bucket is an
+ * answer too, reused like a found record); undefined when it failed, so the fenced lookup decides.
+ */
+function earlyLookup(ctx: RequestContext): Lookup | undefined {
+  try {
+    return ctx.engine.lookup(ctx.bucket, ctx.key, readVersionId(ctx));
+  } catch {
+    return undefined;
+  }
+}
+
+function startEarlyRead(ctx: RequestContext, found: FoundLookup): EarlyRead | undefined {
+  const rec = found.record;
   let start: number;
   let end: number;
   try {
-    const looked = ctx.engine.lookup(ctx.bucket, ctx.key, readVersionId(ctx));
-    if (looked.kind !== 'found') return undefined;
-    found = looked;
-    rec = found.record;
     const plan = planRange(ctx, rec);
     if (plan.range.kind === 'unsatisfiable') return undefined;
     ({ start, end } = plan);
