@@ -31,6 +31,12 @@ export const limits = {
   digestStepBytes: 128 * 1024,
   /** Bodies shorter than this are hashed on the event loop: a worker round trip costs more than it saves. */
   digestOffloadBytesMin: 128 * 1024,
+  /**
+   * Records this large and up are read into a reused buffer (lib/read-buffers.ts) when one is
+   * free, smaller ones into a fresh allocation. (This used to be decided by digestOffloadBytesMin,
+   * a limit named for something else; the value is unchanged.)
+   */
+  readBufferLendBytesMin: 128 * 1024,
   /** Largest single PUT body (S3's limit for a single PutObject). */
   objectBytesMax: 5 * 1024 * 1024 * 1024,
   /** Largest source of a CopyObject, and largest range one UploadPartCopy copies (S3's limits, 5 GiB). */

@@ -10,7 +10,7 @@
  * Read file handles are cached per segment, at most `fdsMax` (LRU); a handle evicted while a read
  * is using it is closed when that read finishes.
  *
- * With a ReadBufferLender, a large record (limits.digestOffloadBytesMin and up) is read into a
+ * With a ReadBufferLender, a large record (limits.readBufferLendBytesMin and up) is read into a
  * reused buffer when one is free (its last holder may give it back with lib/read-buffers.ts
  * releaseReadBuffer). The payload crc32 is computed here in every case, with lib/checksums.ts's
  * native code 0.09 ms per MiB: a round trip to a digest worker cost more CPU than that (0.25 ms
@@ -76,7 +76,7 @@ export class SegmentReader {
         throw err;
       }
       const recordBytes = RECORD_HEADER_BYTES + loc.payloadBytes;
-      const lent = loc.payloadBytes >= limits.digestOffloadBytesMin ? this.buffers?.lendReadBuffer(recordBytes) : undefined;
+      const lent = loc.payloadBytes >= limits.readBufferLendBytesMin ? this.buffers?.lendReadBuffer(recordBytes) : undefined;
       const bytes = lent ?? Buffer.allocUnsafe(recordBytes);
       const got = await readFully(fh, bytes, loc.offset);
       return verify(loc, bytes.subarray(0, got));
