@@ -110,6 +110,16 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
     });
     await ensureStream(nc, { replicas: config.streamReplicas, duplicateWindowMs: 2 * 60 * 1000, maxMsgBytes: 1024 * 1024 });
 
+    // The embedded nats-server (one replica, files under our data dir) does not fsync what it
+    // acknowledges; publishers (the gateway's and the embedded node's) then wait for an fdatasync
+    // of the stream's files. Made before the node, so it is closed after the node stops.
+    const fileSync = nats !== undefined && config.streamReplicas === 1 && config.logFsync ? await StreamFileSync.open(join(config.dataDir, 'nats'), streamName) : undefined;
+    if (fileSync !== undefined) {
+      onStop('event log file sync', () => fileSync.close());
+    } else if (nats !== undefined && config.streamReplicas === 1) {
+      log('event log: STRATA_LOG_FSYNC=off: acknowledged events reach the disk within nats-server\'s sync interval (2 minutes); a power cut can lose them');
+    }
+
     // PUT bodies are hashed on these threads (MD5, SHA-256, checksums), and the embedded node reads
     // large records into the pool's reused buffers. Stopped after the node.
     const digests = await DigestPool.start();
@@ -124,6 +134,7 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
         dataDir: join(config.dataDir, 'nodes', config.nodeId),
         log,
         readBuffers: digests,
+        ...(fileSync === undefined ? {} : { eventFileSync: fileSync }),
         ...(opts.nodeTuning ?? nodeTuningFromEnv(process.env)),
         ...(config.segmentBytesMax === undefined ? {} : { segmentBytesMax: config.segmentBytesMax }),
       });
@@ -152,14 +163,6 @@ export async function startStrata(config: StrataConfig, opts: StartOptions = {})
     onStop('projector', () => live.projector.stop());
     const projector = live.projector;
 
-    // The embedded nats-server (one replica, files under our data dir) does not fsync what it
-    // acknowledges; the publisher then waits for an fdatasync of the stream's files.
-    const fileSync = nats !== undefined && config.streamReplicas === 1 && config.logFsync ? await StreamFileSync.open(join(config.dataDir, 'nats'), streamName) : undefined;
-    if (fileSync !== undefined) {
-      onStop('event log file sync', () => fileSync.close());
-    } else if (nats !== undefined && config.streamReplicas === 1) {
-      log('event log: STRATA_LOG_FSYNC=off: acknowledged events reach the disk within nats-server\'s sync interval (2 minutes); a power cut can lose them');
-    }
     const eventLog = await EventLog.open(nc, fileSync === undefined ? {} : { fileSync });
     onStop('event log', async () => eventLog.close());
     const engine = new Engine({ log: eventLog, projector, store, placement, clock, region: config.region, readFence: config.readFence, digests });

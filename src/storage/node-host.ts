@@ -9,6 +9,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { limits } from '../lib/limits.ts';
 import { EventLog } from '../log/publisher.ts';
+import type { StreamFileSync } from '../log/stream-file-sync.ts';
 import { NodeDirectory, startHeartbeat, type Heartbeat } from './registry.ts';
 import { replicaPass, scrubPass, type RepairContext } from './repair.ts';
 import { ShardLiveness } from './liveness.ts';
@@ -41,6 +42,11 @@ export interface HostNodeOptions extends NodeTuning {
   readonly announce?: boolean;
   /** Lends reused buffers for large reads (segment-reader.ts). */
   readonly readBuffers?: ReadBufferLender;
+  /**
+   * Makes the node's own events (shard repaired, corrupted) durable before their publish returns,
+   * as the gateway's are: the embedded one-replica log's file sync (log/stream-file-sync.ts).
+   */
+  readonly eventFileSync?: StreamFileSync;
 }
 
 export interface HostedNode {
@@ -77,7 +83,7 @@ export async function hostNode(nc: NatsConnection, o: HostNodeOptions): Promise<
     nc,
     node,
     liveness,
-    events: await EventLog.open(nc),
+    events: await EventLog.open(nc, o.eventFileSync === undefined ? {} : { fileSync: o.eventFileSync }),
     liveNodes: () => {
       const live = directory.live();
       return live.includes(o.nodeId) ? live : [...live, o.nodeId].sort();

@@ -222,4 +222,20 @@ describe('Strata embedded', () => {
       await t.stop();
     }
   });
+
+  it("the embedded storage node's own events (repairs, corruption) are synced before their publish returns too", async () => {
+    const t = await startTestStrata();
+    try {
+      const events = t.strata.node?.repair.events;
+      expect(events, 'the test Strata hosts its storage node').toBeDefined();
+      for (let i = 0; i < 8; i++) {
+        const id = `node-event-${process.pid}-${i}-${Date.now()}`;
+        watched.add(id);
+        await events?.publish(`strata.ev._test.node.${i}`, event(id));
+        expect(durable.has(id), id).toBe(true);
+      }
+    } finally {
+      await t.stop();
+    }
+  });
 });
