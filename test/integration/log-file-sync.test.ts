@@ -9,7 +9,8 @@
  * block file, the markers (event ids, object keys) the file held when the sync started.
  */
 import { readFileSync, readlinkSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
@@ -193,6 +194,39 @@ describe('EventLog with a StreamFileSync', () => {
       await sync.sync();
       expect(durable.has(id)).toBe(true);
     });
+  });
+
+  it('keeps the synced block open only while its name leads to the same file', async () => {
+    // A store laid out as nats-server's, with a block file this test writes and then replaces
+    // under its name (write a new file, rename it over): the next sync must sync the new file,
+    // not the unlinked one it still holds open.
+    const store = await mkdtemp(join(tmpdir(), 'strata-file-sync-'));
+    try {
+      const msgs = join(store, 'jetstream', '$G', 'streams', 'FAKE', 'msgs');
+      await mkdir(msgs, { recursive: true });
+      const block = join(msgs, '1.blk');
+      await writeFile(block, 'first');
+      const sync = await StreamFileSync.open(store, 'FAKE');
+      try {
+        const first = `held-${process.pid}-a`;
+        watched.add(first);
+        await appendFile(block, first);
+        await sync.sync();
+        expect(durable.has(first)).toBe(true);
+        const second = `held-${process.pid}-b`;
+        watched.add(second);
+        await writeFile(`${block}.tmp`, `rewritten ${first} ${second}`);
+        await rename(`${block}.tmp`, block);
+        const before = syncedPaths.length;
+        await sync.sync();
+        expect(syncedPaths.slice(before)).toEqual([block]);
+        expect(durable.has(second)).toBe(true);
+      } finally {
+        await sync.close();
+      }
+    } finally {
+      await rm(store, { recursive: true, force: true });
+    }
   });
 
   it('refuses to start when the stream has no directory under the store', async () => {
