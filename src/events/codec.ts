@@ -4,7 +4,7 @@
  */
 import { assert } from '../lib/assert.ts';
 import { strata } from './generated/events.js';
-import type { ChecksumType, ChecksumValue, EventBody, LoggedEvent, ObjectHeadersValue, ObjectPart, ObjectVersionPutBody, ShardRef, StrataEvent } from './types.ts';
+import type { BucketGuard, ChecksumType, ChecksumValue, EventBody, LoggedEvent, ObjectHeadersValue, ObjectPart, ObjectVersionPutBody, ShardRef, StrataEvent } from './types.ts';
 
 const pb = strata.events.v1;
 type IObjectVersionPut = strata.events.v1.IObjectVersionPut;
@@ -124,6 +124,7 @@ export function encodeEvent(ev: StrataEvent): Uint8Array {
     actor: ev.actor,
     requestId: ev.requestId,
     sourceAddress: ev.sourceAddress,
+    ...(ev.bucketGuard === undefined ? {} : { bucketGuard: { createdSeq: ev.bucketGuard.createdSeq, versioning: ev.bucketGuard.versioning } }),
   };
   encBody(env, ev.body);
   return pb.Envelope.encode(env).finish();
@@ -282,7 +283,7 @@ export function decodeLoggedEvent(bytes: Uint8Array, seq: number): LoggedDecodeR
 }
 
 function eventOf(env: strata.events.v1.Envelope, body: EventBody): StrataEvent {
-  return {
+  const event: { -readonly [K in keyof StrataEvent]: StrataEvent[K] } = {
     eventId: env.eventId ?? '',
     timeMs: safeNumber(env.timeMs, 'timeMs'),
     bucket: env.bucket ?? '',
@@ -293,4 +294,11 @@ function eventOf(env: strata.events.v1.Envelope, body: EventBody): StrataEvent {
     sourceAddress: env.sourceAddress ?? '',
     body,
   };
+  // Added only when present, so the events of a replay without guards keep one shape.
+  if (env.bucketGuard != null) event.bucketGuard = decBucketGuard(env.bucketGuard);
+  return event;
+}
+
+function decBucketGuard(g: strata.events.v1.IBucketGuard): BucketGuard {
+  return { createdSeq: safeNumber(g.createdSeq, 'bucketGuard.createdSeq'), versioning: g.versioning ?? '' };
 }

@@ -90,6 +90,14 @@ export type EventBody =
 
 export type EventType = EventBody['type'];
 
+/** What a writer assumed about the bucket (schemas/events.proto BucketGuard); see model/evolve.ts. */
+export interface BucketGuard {
+  /** Stream sequence of the bucket's BucketCreated event. */
+  readonly createdSeq: number;
+  /** Unversioned, Enabled or Suspended as written; anything else matches no bucket. */
+  readonly versioning: string;
+}
+
 export interface EventMeta {
   readonly eventId: string;
   readonly timeMs: number;
@@ -99,6 +107,8 @@ export interface EventMeta {
   readonly actor: string;
   readonly requestId: string;
   readonly sourceAddress: string;
+  /** A precondition on the bucket, checked when the event is applied; absent: none. */
+  readonly bucketGuard?: BucketGuard;
 }
 
 export interface StrataEvent<B extends EventBody = EventBody> extends EventMeta {

@@ -19,7 +19,7 @@ import type { ObjectRecord } from '../model/records.ts';
 import { newEvent, type CommitDeps } from './commit.ts';
 import { commitToKey, hasCondition, precheckCondition, type WriteCondition } from './conditional-write.ts';
 import { readObjectRange } from './object-reader.ts';
-import { fail, ok, type Actor, type ObjectHeaders, type Result, type ShardPlacement } from './types.ts';
+import { fail, failRejected, ok, type Actor, type ObjectHeaders, type Result, type ShardPlacement } from './types.ts';
 
 export interface CopiedRange {
   readonly size: number;
@@ -130,6 +130,6 @@ export async function copyObject(d: CommitDeps, actor: Actor, input: CopyObjectI
     return ev;
   });
   if (!result.ok) return result;
-  if (result.value.kind === 'rejected') return fail(result.value.code);
+  if (result.value.kind === 'rejected') return failRejected(result.value.code);
   return ok({ etag: src.etag, lastModifiedMs: timeMs, versionId, checksums: src.checksums });
 }

@@ -7,7 +7,7 @@
  * every projector applies it on replay.
  */
 import { bucketSubject, objectSubject } from '../events/subjects.ts';
-import { nullVersionId, type EventBody, type StrataEvent } from '../events/types.ts';
+import { nullVersionId, type BucketGuard, type EventBody, type StrataEvent } from '../events/types.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { DigestPool } from '../lib/digest-pool.ts';
 import { newEventId, newVersionId } from '../lib/ids.ts';
@@ -24,7 +24,7 @@ import { commit } from './commit.ts';
 import { commitToKey, hasCondition, precheckCondition, type WriteCondition } from './conditional-write.ts';
 import { copyObject, type CopiedObject, type CopyObjectInput } from './copy.ts';
 import { MultipartEngine } from './multipart.ts';
-import { fail, ok, type Actor, type ObjectHeaders, type Result, type ShardPlacement } from './types.ts';
+import { fail, failRejected, ok, type Actor, type ObjectHeaders, type Result, type ShardPlacement } from './types.ts';
 
 export interface EngineDeps {
   readonly log: EventLog;
@@ -104,9 +104,10 @@ export class Engine {
     d.projector = projector;
   }
 
-  private event(actor: Actor, bucket: string, key: string, versionId: string, body: EventBody): StrataEvent {
+  private event(actor: Actor, bucket: string, key: string, versionId: string, body: EventBody, bucketGuard?: BucketGuard): StrataEvent {
     const timeMs = this.d.clock.nowMs();
     return {
+      ...(bucketGuard === undefined ? {} : { bucketGuard }),
       eventId: newEventId(timeMs),
       timeMs,
       bucket,
@@ -167,7 +168,7 @@ export class Engine {
       const ev = this.event(actor, bucket, '', '', { type: 'BucketCreated', region: this.d.region, owner: actor.accessKey });
       const outcome = await commit(this.d, subject, ev, last);
       if (outcome === 'conflict') continue;
-      return outcome.kind === 'applied' ? ok(undefined) : fail(outcome.code);
+      return outcome.kind === 'applied' ? ok(undefined) : failRejected(outcome.code);
     }
     return fail('BucketAlreadyOwnedByYou');
   }
@@ -184,7 +185,7 @@ export class Engine {
       if (!this.d.store.bucketIsEmpty(bucket)) return fail('BucketNotEmpty');
       const outcome = await commit(this.d, subject, this.event(actor, bucket, '', '', { type: 'BucketDeleted' }), last);
       if (outcome === 'conflict') continue;
-      return outcome.kind === 'applied' ? ok(undefined) : fail(outcome.code);
+      return outcome.kind === 'applied' ? ok(undefined) : failRejected(outcome.code);
     }
     return fail('ServiceUnavailable', 'The bucket changed concurrently; try again.');
   }
@@ -205,25 +206,25 @@ export class Engine {
   }
 
   async putObject(actor: Actor, input: PutObjectInput): Promise<Result<PutObjectOutput>> {
-    // The bucket as the log has it (fenced) decides the version id, which is needed only at the
-    // commit. When this gateway already knows the bucket, the fence runs while the body streams;
-    // otherwise (and for conditional writes) it comes first, so that a PUT to a missing bucket
-    // reads no body. A bucket deleted meanwhile leaves unreferenced shards, reclaimed like any
-    // orphan; the projector's outcome decides the answer either way.
-    const overlap = !hasCondition(input.condition) && this.d.store.bucket(input.bucket) !== undefined;
-    const fencing = overlap ? this.bucketForWrite(input.bucket) : undefined;
-    fencing?.catch(() => undefined); // awaited below, after the body
-    let bucket = overlap ? undefined : await this.bucketForWrite(input.bucket);
-    if (!overlap && !bucket) return fail('NoSuchBucket');
+    // The bucket decides the new version's id (its versioning state). When this gateway knows the
+    // bucket, the PUT does not ask JetStream for the bucket's last event at all: the event names
+    // the bucket it assumed (a bucket guard: its creation and versioning state) and the projection
+    // rejects it as BucketChanged when the bucket is no longer that one, a PutBucketVersioning or
+    // a delete and re-create acknowledged by another gateway that this model had not applied yet.
+    // Then the bucket is fenced and the PUT commits once more, unguarded, on the fenced state.
+    // An unknown bucket, and a conditional write, are fenced first (before the body is read, so a
+    // PUT to a missing bucket reads no body). A bucket deleted meanwhile answers NoSuchBucket
+    // from the projection either way, and leaves unreferenced shards, reclaimed like any orphan.
+    const known = hasCondition(input.condition) ? undefined : this.d.store.bucket(input.bucket);
+    let bucket = known ?? (await this.bucketForWrite(input.bucket));
+    if (!bucket) return fail('NoSuchBucket');
     if (hasCondition(input.condition)) {
       // Fail fast, before the body is streamed; the commit below decides race-free.
       const pre = await precheckCondition(this.d, input.bucket, input.key, input.condition);
       if (!pre.ok) return pre;
     }
     const written = await writeBody(this.d.placement, input, this.d.digests);
-    if (fencing !== undefined) bucket = await fencing;
     if (!written.ok) return written;
-    if (!bucket) return fail('NoSuchBucket');
     const w = written.value;
     const h = input.headers;
     const body: EventBody = {
@@ -243,12 +244,23 @@ export class Engine {
       storageClass: h.storageClass,
       parts: [],
     };
-    const versionId = this.versionIdFor(bucket);
-    const committed = await commitToKey(this.d, input.bucket, input.key, input.condition, () => this.event(actor, input.bucket, input.key, versionId, body));
-    if (!committed.ok) return committed;
-    const outcome = committed.value;
-    if (outcome.kind === 'rejected') return fail(outcome.code);
-    return ok({ etag: w.md5Hex, versionId, versioned: bucket.versioning !== 'Unversioned', checksum: w.checksum });
+    let guarded = known !== undefined;
+    for (;;) {
+      const b: BucketRecord = bucket;
+      const versionId = this.versionIdFor(b);
+      const guard = guarded ? { createdSeq: b.seq, versioning: b.versioning } : undefined;
+      const committed = await commitToKey(this.d, input.bucket, input.key, input.condition, () => this.event(actor, input.bucket, input.key, versionId, body, guard));
+      if (!committed.ok) return committed;
+      const outcome = committed.value;
+      if (outcome.kind === 'rejected' && outcome.code === 'BucketChanged' && guarded) {
+        guarded = false;
+        bucket = await this.bucketForWrite(input.bucket);
+        if (!bucket) return fail('NoSuchBucket');
+        continue;
+      }
+      if (outcome.kind === 'rejected') return failRejected(outcome.code);
+      return ok({ etag: w.md5Hex, versionId, versioned: b.versioning !== 'Unversioned', checksum: w.checksum });
+    }
   }
 
   getObject(bucket: string, key: string): Result<ObjectRecord> {
@@ -304,7 +316,7 @@ export class Engine {
     }
     const outcome = await commit(this.d, subject, ev);
     if (outcome === 'conflict') return fail('ServiceUnavailable');
-    if (outcome.kind === 'rejected') return fail(outcome.code);
+    if (outcome.kind === 'rejected') return failRejected(outcome.code);
     const out: DeleteOutput = { versioned };
     return ok({
       ...out,
@@ -320,7 +332,7 @@ export class Engine {
       if (!this.d.store.bucket(bucket)) return fail('NoSuchBucket');
       const outcome = await commit(this.d, subject, this.event(actor, bucket, '', '', { type: 'BucketVersioningConfigured', status }), last);
       if (outcome === 'conflict') continue;
-      return outcome.kind === 'applied' ? ok(undefined) : fail(outcome.code);
+      return outcome.kind === 'applied' ? ok(undefined) : failRejected(outcome.code);
     }
     return fail('ServiceUnavailable', 'The bucket changed concurrently; try again.');
   }

@@ -27,7 +27,7 @@ import { commitToKey, hasCondition, precheckCondition, type WriteCondition } fro
 import { copyRange, copySourceTooLargeMessage } from './copy.ts';
 import { multipartChecksum } from './multipart-checksums.ts';
 import { writeBody, type WriteBodyInput } from './object-writer.ts';
-import { fail, ok, type Actor, type ObjectHeaders, type Result } from './types.ts';
+import { fail, failRejected, ok, type Actor, type ObjectHeaders, type Result } from './types.ts';
 
 export interface CreateUploadInput {
   readonly bucket: string;
@@ -103,7 +103,7 @@ export class MultipartEngine {
     });
     const outcome = await commit(this.d, uploadSubject(input.bucket, uploadId), ev);
     if (outcome === 'conflict') return fail('ServiceUnavailable');
-    return outcome.kind === 'applied' ? ok({ uploadId }) : fail(outcome.code);
+    return outcome.kind === 'applied' ? ok({ uploadId }) : failRejected(outcome.code);
   }
 
   /** The upload, fencing its subject first when this gateway has not seen it (created elsewhere). */
@@ -163,7 +163,7 @@ export class MultipartEngine {
     });
     const outcome = await commit(this.d, uploadSubject(upload.bucket, upload.uploadId), ev);
     if (outcome === 'conflict') return fail('ServiceUnavailable');
-    if (outcome.kind === 'rejected') return fail(outcome.code);
+    if (outcome.kind === 'rejected') return failRejected(outcome.code);
     return ok({ etag: w.etag, lastModifiedMs: ev.timeMs, checksum: w.checksum });
   }
 
@@ -197,7 +197,7 @@ export class MultipartEngine {
     );
     crashPoint('multipart-complete-after-commit');
     if (!result.ok) return result;
-    if (result.value.kind === 'rejected') return fail(result.value.code);
+    if (result.value.kind === 'rejected') return failRejected(result.value.code);
     return ok({ etag: object.etag, versionId, versioned: bucket.versioning !== 'Unversioned', checksum: object.checksums[0] });
   }
 
@@ -281,7 +281,7 @@ export class MultipartEngine {
     const ev = newEvent(this.d.clock, actor, bucket, key, '', { type: 'MultipartAborted', uploadId });
     const outcome = await commit(this.d, uploadSubject(bucket, uploadId), ev);
     if (outcome === 'conflict') return fail('ServiceUnavailable');
-    return outcome.kind === 'applied' ? ok(undefined) : fail(outcome.code);
+    return outcome.kind === 'applied' ? ok(undefined) : failRejected(outcome.code);
   }
 
   async listParts(bucket: string, key: string, uploadId: string, afterPartNumber: number, maxParts: number): Promise<Result<PartsPage>> {

@@ -4,6 +4,7 @@
  * (src/s3/errors.ts holds the table; the engine does not import the protocol layer).
  */
 import type { ChecksumAlgorithm } from '../lib/checksums.ts';
+import type { RejectionCode } from '../model/evolve.ts';
 
 export type Reason =
   | 'NoSuchBucket'
@@ -33,6 +34,15 @@ export function ok<T>(value: T): Result<T> {
 
 export function fail<T>(reason: Reason, message?: string): Result<T> {
   return message === undefined ? { ok: false, reason } : { ok: false, reason, message };
+}
+
+/**
+ * The answer to an event the projection rejected. BucketChanged comes only from an event with a
+ * bucket guard, whose writer decides again instead of answering; should one reach here anyway,
+ * 503 makes the client retry.
+ */
+export function failRejected<T>(code: RejectionCode): Result<T> {
+  return fail(code === 'BucketChanged' ? 'ServiceUnavailable' : code);
 }
 
 /** Who asked: recorded in every event. */

@@ -49,8 +49,11 @@ export type Outcome =
   | { readonly kind: 'applied'; readonly versionId?: string; readonly deleteMarker?: boolean }
   | { readonly kind: 'rejected'; readonly code: RejectionCode };
 
-/** Why an event did not take effect; named like the S3 error the writer will answer with. */
-export type RejectionCode = 'NoSuchBucket' | 'BucketNotEmpty' | 'BucketAlreadyOwnedByYou' | 'NoSuchUpload' | 'InvalidPart' | 'PreconditionFailed';
+/**
+ * Why an event did not take effect; named like the S3 error the writer will answer with, except
+ * BucketChanged (its bucket guard failed), after which the writer decides again.
+ */
+export type RejectionCode = 'NoSuchBucket' | 'BucketNotEmpty' | 'BucketAlreadyOwnedByYou' | 'NoSuchUpload' | 'InvalidPart' | 'PreconditionFailed' | 'BucketChanged';
 
 export interface Evolution {
   readonly ops: readonly ModelOp[];
@@ -149,6 +152,14 @@ function removeVersionOps(view: ModelView, bucket: string, key: string, record: 
 }
 
 export function evolve(view: ModelView, ev: LoggedEvent): Evolution {
+  const guard = ev.bucketGuard;
+  if (guard !== undefined) {
+    // The writer decided on a bucket it had not fenced: the event takes effect only if the
+    // bucket is still that one (same creation, same versioning state). A missing bucket is left
+    // to the body's own check below, which answers NoSuchBucket.
+    const bucket = view.bucket(ev.bucket);
+    if (bucket !== undefined && (bucket.seq !== guard.createdSeq || bucket.versioning !== guard.versioning)) return rejected('BucketChanged');
+  }
   const b = ev.body;
   switch (b.type) {
     case 'BucketCreated': {

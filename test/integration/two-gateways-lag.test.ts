@@ -217,6 +217,34 @@ describe('bucket state across gateways (B lagging)', () => {
     }
   });
 
+  it('PUT through B right after versioning was enabled through A gets a version id, though B still saw the bucket unversioned', async () => {
+    // B does not fence a bucket it knows before a PUT: its event names the bucket state it assumed
+    // (a bucket guard), and the projection rejects it when that is stale; B then fences and
+    // commits again. Without the guard, B would write a "null" version over the original.
+    const name = 'lag-guard-versioning';
+    await s3a.send(new CreateBucketCommand({ Bucket: name }));
+    await s3a.send(new PutObjectCommand({ Bucket: name, Key: 'k', Body: 'original' }));
+    await bCaughtUp();
+    const undo = lagProjector(b.strata.store, 300);
+    try {
+      await s3a.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }));
+      expect(b.strata.store.bucket(name)?.versioning, 'B still sees the bucket unversioned').toBe('Unversioned');
+      const single = new S3Client({ endpoint: b.strata.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: testCredentials, maxAttempts: 1 });
+      try {
+        const put = await single.send(new PutObjectCommand({ Bucket: name, Key: 'k', Body: 'new' }));
+        expect(put.VersionId).toMatch(/^[0-9a-z]{29}$/);
+      } finally {
+        single.destroy();
+      }
+    } finally {
+      undo();
+    }
+    const original = await s3a.send(new GetObjectCommand({ Bucket: name, Key: 'k', VersionId: 'null' }));
+    expect(await original.Body?.transformToString()).toBe('original');
+    const latest = await s3a.send(new GetObjectCommand({ Bucket: name, Key: 'k' }));
+    expect(await latest.Body?.transformToString()).toBe('new');
+  });
+
   it('PUT through B into a bucket just deleted through A is NoSuchBucket, though B still knew the bucket', async () => {
     await s3a.send(new CreateBucketCommand({ Bucket: 'lag-put-gone' }));
     await bCaughtUp();

@@ -64,6 +64,14 @@ describe('event codec', () => {
     if (back.ok) expect(back.event).toEqual(ev);
   });
 
+  it('round-trips a bucket guard, and decodes an event without one without the field', () => {
+    const guarded: StrataEvent = { ...meta, bucketGuard: { createdSeq: 2 ** 40, versioning: 'Suspended' }, body: { type: 'ObjectVersionPut', ...object } };
+    const back = decodeEvent(encodeEvent(guarded));
+    expect(back.ok && back.event).toEqual(guarded);
+    const plain = decodeLoggedEvent(encodeEvent({ ...meta, body: { type: 'ObjectVersionPut', ...object } }), 7);
+    expect(plain.ok && 'bucketGuard' in plain.event).toBe(false);
+  });
+
   it('rejects sizes that are not safe integers instead of truncating', () => {
     expect(() => encodeEvent({ ...meta, body: { type: 'ObjectVersionPut', ...object, size: 2 ** 53 } })).toThrow(/safe/);
   });

@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EventBody, LoggedEvent } from '../../src/events/types.ts';
+import type { BucketGuard, EventBody, LoggedEvent } from '../../src/events/types.ts';
 import type { Outcome } from '../../src/model/evolve.ts';
 import { ReadModelStore } from '../../src/model/store.ts';
 
@@ -24,9 +24,9 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function apply(bucket: string, key: string, body: EventBody, versionId = 'null'): Promise<Outcome> {
+async function apply(bucket: string, key: string, body: EventBody, versionId = 'null', bucketGuard?: BucketGuard): Promise<Outcome> {
   seq++;
-  const ev: LoggedEvent = { seq, eventId: `e${seq}`, timeMs: 1000 + seq, bucket, key, versionId, actor: 'AK', requestId: 'r', sourceAddress: '', body };
+  const ev: LoggedEvent = { seq, eventId: `e${seq}`, timeMs: 1000 + seq, bucket, key, versionId, actor: 'AK', requestId: 'r', sourceAddress: '', body, ...(bucketGuard ? { bucketGuard } : {}) };
   const [applied] = await store.apply([ev], seq);
   if (!applied) throw new Error('not applied');
   return applied.outcome;
@@ -64,6 +64,28 @@ describe('model: buckets and unversioned objects', () => {
   it('given an existing bucket, when created again, then BucketAlreadyOwnedByYou', async () => {
     await apply('b', '', created);
     expect(await apply('b', '', created)).toEqual({ kind: 'rejected', code: 'BucketAlreadyOwnedByYou' });
+  });
+});
+
+describe('model: bucket guard', () => {
+  it('a put guarded on the bucket as it is applies; on another versioning state or creation it is BucketChanged and changes nothing', async () => {
+    await apply('b', '', created);
+    const createdSeq = store.bucket('b')?.seq ?? 0;
+    expect(await apply('b', 'k', put(1), 'null', { createdSeq, versioning: 'Unversioned' })).toEqual({ kind: 'applied', versionId: 'null' });
+    await apply('b', '', { type: 'BucketVersioningConfigured', status: 'Enabled' });
+    // Written by a gateway that had not seen versioning enabled: it would overwrite the null version.
+    expect(await apply('b', 'k', put(2), 'null', { createdSeq, versioning: 'Unversioned' })).toEqual({ kind: 'rejected', code: 'BucketChanged' });
+    expect(store.version('b', 'k', 'null')?.size).toBe(1);
+    expect(await apply('b', 'k', put(3), 'v3', { createdSeq, versioning: 'Enabled' })).toEqual({ kind: 'applied', versionId: 'v3' });
+    // A bucket deleted and made again is another bucket, whatever its versioning.
+    expect(await apply('b', 'k', put(4), 'v4', { createdSeq: createdSeq + 1000, versioning: 'Enabled' })).toEqual({ kind: 'rejected', code: 'BucketChanged' });
+    expect(await apply('b', 'k', put(5), 'v5', { createdSeq, versioning: 'NotAState' })).toEqual({ kind: 'rejected', code: 'BucketChanged' });
+    expect(store.version('b', 'k', 'v4')).toBeUndefined();
+    expect(store.latestVersion('b', 'k')?.versionId).toBe('v3');
+  });
+
+  it('a guarded put into a missing bucket is NoSuchBucket, as an unguarded one', async () => {
+    expect(await apply('gone', 'k', put(1), 'null', { createdSeq: 1, versioning: 'Unversioned' })).toEqual({ kind: 'rejected', code: 'NoSuchBucket' });
   });
 });
 

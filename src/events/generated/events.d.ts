@@ -57,6 +57,9 @@ export namespace strata {
                 /** Envelope sourceAddress. */
                 sourceAddress: string;
 
+                /** Envelope bucketGuard. */
+                bucketGuard?: (strata.events.v1.BucketGuard.$Properties|null);
+
                 /** Envelope bucketCreated. */
                 bucketCreated?: (strata.events.v1.BucketCreated.$Properties|null);
 
@@ -154,6 +157,9 @@ export namespace strata {
                     /** Envelope sourceAddress */
                     sourceAddress?: (string|null);
 
+                    /** Envelope bucketGuard */
+                    bucketGuard?: (strata.events.v1.BucketGuard.$Properties|null);
+
                     /** Envelope bucketCreated */
                     bucketCreated?: (strata.events.v1.BucketCreated.$Properties|null);
 
@@ -208,6 +214,7 @@ export namespace strata {
                   actor?: string|null;
                   requestId?: string|null;
                   sourceAddress?: string|null;
+                  bucketGuard?: strata.events.v1.BucketGuard.$Shape|null;
                   bucketCreated?: strata.events.v1.BucketCreated.$Shape|null;
                   bucketDeleted?: strata.events.v1.BucketDeleted.$Shape|null;
                   objectVersionPut?: strata.events.v1.ObjectVersionPut.$Shape|null;
@@ -224,6 +231,76 @@ export namespace strata {
                 } & (
                   ({ body?: undefined; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "bucketCreated"; bucketCreated: strata.events.v1.BucketCreated.$Shape; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "bucketDeleted"; bucketCreated?: null; bucketDeleted: strata.events.v1.BucketDeleted.$Shape; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "objectVersionPut"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut: strata.events.v1.ObjectVersionPut.$Shape; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "objectDeleted"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted: strata.events.v1.ObjectDeleted.$Shape; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "deleteMarkerPut"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut: strata.events.v1.DeleteMarkerPut.$Shape; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "bucketVersioningConfigured"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured: strata.events.v1.BucketVersioningConfigured.$Shape; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "multipartUploadCreated"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated: strata.events.v1.MultipartUploadCreated.$Shape; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "partUploaded"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded: strata.events.v1.PartUploaded.$Shape; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "multipartCompleted"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted: strata.events.v1.MultipartCompleted.$Shape; multipartAborted?: null; shardCorrupted?: null; shardRepaired?: null }|{ body?: "multipartAborted"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted: strata.events.v1.MultipartAborted.$Shape; shardCorrupted?: null; shardRepaired?: null }|{ body?: "shardCorrupted"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted: strata.events.v1.ShardCorrupted.$Shape; shardRepaired?: null }|{ body?: "shardRepaired"; bucketCreated?: null; bucketDeleted?: null; objectVersionPut?: null; objectDeleted?: null; deleteMarkerPut?: null; bucketVersioningConfigured?: null; multipartUploadCreated?: null; partUploaded?: null; multipartCompleted?: null; multipartAborted?: null; shardCorrupted?: null; shardRepaired: strata.events.v1.ShardRepaired.$Shape })
                 );
+            }
+
+            /**
+             * Properties of a BucketGuard.
+             * @deprecated Use strata.events.v1.BucketGuard.$Properties instead.
+             */
+            interface IBucketGuard extends strata.events.v1.BucketGuard.$Properties {
+            }
+
+            /** Represents a BucketGuard. */
+            class BucketGuard {
+
+                /**
+                 * Constructs a new BucketGuard.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: strata.events.v1.BucketGuard.$Properties);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+
+                /** BucketGuard createdSeq. */
+                createdSeq: number;
+
+                /** BucketGuard versioning. */
+                versioning: string;
+
+                /**
+                 * Encodes the specified BucketGuard message. Does not implicitly {@link strata.events.v1.BucketGuard.verify|verify} messages.
+                 * @param message BucketGuard message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                static encode(message: strata.events.v1.BucketGuard.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a BucketGuard message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns {strata.events.v1.BucketGuard & strata.events.v1.BucketGuard.$Shape} BucketGuard
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): strata.events.v1.BucketGuard & strata.events.v1.BucketGuard.$Shape;
+
+                /**
+                 * Gets the type url for BucketGuard
+                 * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns The type url
+                 */
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace BucketGuard {
+
+                /** Properties of a BucketGuard. */
+                interface $Properties {
+
+                    /** BucketGuard createdSeq */
+                    createdSeq?: (number|null);
+
+                    /** BucketGuard versioning */
+                    versioning?: (string|null);
+
+                    /** Unknown fields preserved while decoding when enabled */
+                    $unknowns?: Uint8Array[];
+                }
+
+                /** Shape of a BucketGuard. */
+                type $Shape = strata.events.v1.BucketGuard.$Properties;
             }
 
             /**

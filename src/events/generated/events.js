@@ -50,6 +50,7 @@ export const strata = $root.strata = (() => {
                  * @property {string|null} [actor] Envelope actor
                  * @property {string|null} [requestId] Envelope requestId
                  * @property {string|null} [sourceAddress] Envelope sourceAddress
+                 * @property {strata.events.v1.BucketGuard.$Properties|null} [bucketGuard] Envelope bucketGuard
                  * @property {strata.events.v1.BucketCreated.$Properties|null} [bucketCreated] Envelope bucketCreated
                  * @property {strata.events.v1.BucketDeleted.$Properties|null} [bucketDeleted] Envelope bucketDeleted
                  * @property {strata.events.v1.ObjectVersionPut.$Properties|null} [objectVersionPut] Envelope objectVersionPut
@@ -86,6 +87,7 @@ export const strata = $root.strata = (() => {
                  *   actor?: string|null;
                  *   requestId?: string|null;
                  *   sourceAddress?: string|null;
+                 *   bucketGuard?: strata.events.v1.BucketGuard.$Shape|null;
                  *   bucketCreated?: strata.events.v1.BucketCreated.$Shape|null;
                  *   bucketDeleted?: strata.events.v1.BucketDeleted.$Shape|null;
                  *   objectVersionPut?: strata.events.v1.ObjectVersionPut.$Shape|null;
@@ -190,6 +192,14 @@ export const strata = $root.strata = (() => {
                  * @instance
                  */
                 Envelope.prototype.sourceAddress = "";
+
+                /**
+                 * Envelope bucketGuard.
+                 * @member {strata.events.v1.BucketGuard.$Properties|null|undefined} bucketGuard
+                 * @memberof strata.events.v1.Envelope
+                 * @instance
+                 */
+                Envelope.prototype.bucketGuard = null;
 
                 /**
                  * Envelope bucketCreated.
@@ -335,6 +345,8 @@ export const strata = $root.strata = (() => {
                         writer.uint32(/* id 8, wireType 2 =*/66).string(message.requestId);
                     if (message.sourceAddress != null && $Object.hasOwnProperty.call(message, "sourceAddress") && message.sourceAddress !== "")
                         writer.uint32(/* id 9, wireType 2 =*/74).string(message.sourceAddress);
+                    if (message.bucketGuard != null && $Object.hasOwnProperty.call(message, "bucketGuard"))
+                        $root.strata.events.v1.BucketGuard.encode(message.bucketGuard, writer.uint32(/* id 10, wireType 2 =*/82).fork(), _depth + 1).ldelim();
                     if (message.bucketCreated != null && $Object.hasOwnProperty.call(message, "bucketCreated"))
                         $root.strata.events.v1.BucketCreated.encode(message.bucketCreated, writer.uint32(/* id 20, wireType 2 =*/162).fork(), _depth + 1).ldelim();
                     if (message.bucketDeleted != null && $Object.hasOwnProperty.call(message, "bucketDeleted"))
@@ -484,6 +496,12 @@ export const strata = $root.strata = (() => {
                                     delete message.sourceAddress;
                                 continue;
                             }
+                        case 10: {
+                                if (wireType !== 2)
+                                    break;
+                                message.bucketGuard = $root.strata.events.v1.BucketGuard.decode(reader, reader.size(), $undefined, _depth + 1, message.bucketGuard);
+                                continue;
+                            }
                         case 20: {
                                 if (wireType !== 2)
                                     break;
@@ -600,6 +618,176 @@ export const strata = $root.strata = (() => {
                 };
 
                 return Envelope;
+            })();
+
+            v1.BucketGuard = (function() {
+
+                /**
+                 * Properties of a BucketGuard.
+                 * @typedef {Object} strata.events.v1.BucketGuard.$Properties
+                 * @property {number|null} [createdSeq] BucketGuard createdSeq
+                 * @property {string|null} [versioning] BucketGuard versioning
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a BucketGuard.
+                 * @memberof strata.events.v1
+                 * @interface IBucketGuard
+                 * @augments strata.events.v1.BucketGuard.$Properties
+                 * @deprecated Use strata.events.v1.BucketGuard.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a BucketGuard.
+                 * @typedef {strata.events.v1.BucketGuard.$Properties} strata.events.v1.BucketGuard.$Shape
+                 */
+
+                /**
+                 * Constructs a new BucketGuard.
+                 * @memberof strata.events.v1
+                 * @classdesc Represents a BucketGuard.
+                 * @constructor
+                 * @param {strata.events.v1.BucketGuard.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const BucketGuard = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * BucketGuard createdSeq.
+                 * @member {number} createdSeq
+                 * @memberof strata.events.v1.BucketGuard
+                 * @instance
+                 */
+                BucketGuard.prototype.createdSeq = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * BucketGuard versioning.
+                 * @member {string} versioning
+                 * @memberof strata.events.v1.BucketGuard
+                 * @instance
+                 */
+                BucketGuard.prototype.versioning = "";
+
+                /**
+                 * Encodes the specified BucketGuard message. Does not implicitly {@link strata.events.v1.BucketGuard.verify|verify} messages.
+                 * @function encode
+                 * @memberof strata.events.v1.BucketGuard
+                 * @static
+                 * @param {strata.events.v1.BucketGuard.$Properties} message BucketGuard message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                BucketGuard.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.createdSeq != null && $Object.hasOwnProperty.call(message, "createdSeq") && (typeof message.createdSeq === "object" ? message.createdSeq.low || message.createdSeq.high : message.createdSeq !== 0))
+                        writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.createdSeq);
+                    if (message.versioning != null && $Object.hasOwnProperty.call(message, "versioning") && message.versioning !== "")
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.versioning);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a BucketGuard message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof strata.events.v1.BucketGuard
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {strata.events.v1.BucketGuard & strata.events.v1.BucketGuard.$Shape} BucketGuard
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                BucketGuard.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.strata.events.v1.BucketGuard();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.createdSeq = value;
+                                else
+                                    delete message.createdSeq;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.versioning = value;
+                                else
+                                    delete message.versioning;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                /**
+                 * Gets the type url for BucketGuard
+                 * @function getTypeUrl
+                 * @memberof strata.events.v1.BucketGuard
+                 * @static
+                 * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+                 * @returns {string} The type url
+                 */
+                BucketGuard.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/strata.events.v1.BucketGuard";
+                };
+
+                return BucketGuard;
             })();
 
             v1.BucketCreated = (function() {
