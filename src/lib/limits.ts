@@ -100,9 +100,16 @@ export const limits = {
   publishAttemptsMax: 3,
   /** NATS request timeout for storage node calls. */
   nodeRequestTimeoutMs: 30_000,
-  /** Timeout of a read fence's last-sequence lookup (log/request-mux.ts), as nats.js's JetStream default. */
+  /**
+   * Timeout of a request to the log through log/request-mux.ts, as nats.js's JetStream default: a
+   * read fence's last-sequence lookup, and one publish attempt (limits.publishAttemptsMax of them,
+   * the same message id each time).
+   */
   logRequestTimeoutMs: 5_000,
-  /** Lookups waiting for a reply at once (two per S3 read in flight, reads capped by gatewayRequestsInFlightMax). */
+  /**
+   * Log requests waiting for a reply at once: at most two lookups per S3 read and one publish per
+   * write, requests being capped by gatewayRequestsInFlightMax.
+   */
   muxRequestsPendingMax: 4096,
   /** Concurrent requests one storage node serves over NATS. */
   nodeRequestsInFlightMax: 64,
