@@ -1,6 +1,6 @@
 /**
- * Request/reply over one wildcard inbox subscription, for requests issued on every S3 read (the
- * read fence's last-sequence lookups).
+ * Request/reply over one wildcard inbox subscription, for the requests every S3 request makes of
+ * the log: the read fence's last-sequence lookups and JetStream publishes (publisher.ts).
  *
  * nats.js's `request` costs more than its round trip: each successful request builds an Error with
  * a captured stack (its cleanup rejects an already-settled promise with `RequestError("cancelled")`)
