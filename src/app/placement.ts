@@ -66,10 +66,20 @@ export class ReplicatedPlacement implements ShardPlacement {
     return s;
   }
 
-  readOrder(shardId: string, nodes: readonly string[]): readonly ShardStoreLike[] {
-    const named = this.healthyFirst(nodes);
-    const rest = this.ranking(shardId).filter((id) => !nodes.includes(id));
-    return [...named, ...rest].map((id) => this.forNode(id)).filter((s): s is ShardStoreLike => s !== undefined);
+  /**
+   * The named nodes first; the ranking (a SHA-256 per live node) only when a read gets past them,
+   * which a read of a healthy copy never does (it was 2% of a 1 MiB GET's event loop).
+   */
+  *readOrder(shardId: string, nodes: readonly string[]): Generator<ShardStoreLike> {
+    for (const id of this.healthyFirst(nodes)) {
+      const s = this.forNode(id);
+      if (s !== undefined) yield s;
+    }
+    for (const id of this.ranking(shardId)) {
+      if (nodes.includes(id)) continue;
+      const s = this.forNode(id);
+      if (s !== undefined) yield s;
+    }
   }
 
   /** Live nodes ranked for a shard, healthy before suspect. */

@@ -60,9 +60,10 @@ export interface ShardPlacement {
   forNode(nodeId: string): ShardStoreLike | undefined;
   /**
    * Stores to read a shard from, in order: the nodes its ref names (healthy ones first), then the
-   * other live nodes in its placement ranking (where a repair may have put a copy).
+   * other live nodes in its placement ranking (where a repair may have put a copy). Lazy: the
+   * ranking is computed only if the reader gets past the named nodes.
    */
-  readOrder?(shardId: string, nodes: readonly string[]): readonly ShardStoreLike[];
+  readOrder?(shardId: string, nodes: readonly string[]): Iterable<ShardStoreLike>;
   /** Largest shard every store accepts. */
   readonly shardBytes: number;
 }
