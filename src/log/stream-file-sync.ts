@@ -105,7 +105,9 @@ export class StreamFileSync {
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.inFlight?.catch(() => undefined);
+    // A sync that ends with requests still waiting starts the next one (kick): wait for the last,
+    // so that no sync opens a block handle after the one held here is closed.
+    while (this.inFlight !== undefined) await this.inFlight.catch(() => undefined);
     await this.release();
   }
 
@@ -142,8 +144,8 @@ export class StreamFileSync {
   private async syncBlocks(): Promise<void> {
     if (this.newest > 0) {
       // Blocks are numbered in order. Any block started since the last sync is found by probing
-      // the next number (one failed open when there is none; a directory listing per sync would
-      // cost more as the stream grows to thousands of blocks). The block that filled up is synced
+      // the next number (one stat that finds nothing when there is none; a directory listing per
+      // sync would cost more as the stream grows to thousands of blocks). The block that filled up is synced
       // once more: acknowledged messages may have reached it after the last sync.
       let appeared = false;
       while (this.blockExists(this.newest + 1)) {

@@ -8,7 +8,7 @@
  * Every fdatasync/fsync in the process is watched: its file (from /proc/self/fd) and, for a
  * block file, the markers (event ids, object keys) the file held when the sync started.
  */
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -224,6 +224,34 @@ describe('EventLog with a StreamFileSync', () => {
       } finally {
         await sync.close();
       }
+    } finally {
+      await rm(store, { recursive: true, force: true });
+    }
+  });
+
+  it('close waits for a sync queued behind the running one, and leaves no block file open (not even one that sync opened)', async () => {
+    const store = await mkdtemp(join(tmpdir(), 'strata-file-sync-'));
+    try {
+      const msgs = join(store, 'jetstream', '$G', 'streams', 'FAKE', 'msgs');
+      await mkdir(msgs, { recursive: true });
+      await writeFile(join(msgs, '1.blk'), 'block');
+      const sync = await StreamFileSync.open(store, 'FAKE');
+      // The first runs at once (its probe for block 2 has run when sync() returns); the second
+      // waits for it, starts when it ends, finds block 2 and opens it.
+      const first = sync.sync();
+      writeFileSync(join(msgs, '2.blk'), 'next block');
+      const second = sync.sync();
+      await sync.close();
+      await expect(first).resolves.toBeUndefined();
+      await expect(second).resolves.toBeUndefined();
+      const open = readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(msgs);
+        } catch {
+          return false; // closed since the listing
+        }
+      });
+      expect(open).toEqual([]);
     } finally {
       await rm(store, { recursive: true, force: true });
     }
