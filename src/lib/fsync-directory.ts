@@ -1,11 +1,16 @@
 import { open } from 'node:fs/promises';
 
-/** Makes a directory's entries (a created, renamed or removed file) durable. */
-export async function fsyncDirectory(dir: string): Promise<void> {
-  const dh = await open(dir, 'r');
+/** fsyncs what a path names: a file's data and metadata, or a directory's entries. */
+export async function fsyncPath(path: string): Promise<void> {
+  const fh = await open(path, 'r');
   try {
-    await dh.sync();
+    await fh.sync();
   } finally {
-    await dh.close();
+    await fh.close();
   }
+}
+
+/** Makes a directory's entries (a created, renamed or removed file) durable. */
+export function fsyncDirectory(dir: string): Promise<void> {
+  return fsyncPath(dir);
 }

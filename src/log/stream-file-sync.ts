@@ -26,7 +26,7 @@ import { statSync } from 'node:fs';
 import { open, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UnavailableError } from '../lib/retryable.ts';
-import { fsyncDirectory } from '../lib/fsync-directory.ts';
+import { fsyncDirectory, fsyncPath } from '../lib/fsync-directory.ts';
 
 export interface StreamFileSyncStats {
   readonly syncs: number;
@@ -73,13 +73,7 @@ export class StreamFileSync {
     }
     const streamDir = found[0] as string;
     for (const name of await readdir(streamDir)) {
-      if (!name.startsWith('meta.')) continue;
-      const fh = await open(join(streamDir, name), 'r');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      if (name.startsWith('meta.')) await fsyncPath(join(streamDir, name));
     }
     await fsyncDirectory(streamDir);
     await fsyncDirectory(join(streamDir, '..'));
