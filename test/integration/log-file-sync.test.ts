@@ -16,9 +16,9 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sd
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { encodeEvent } from '../../src/events/codec.ts';
-import type { StrataEvent } from '../../src/events/types.ts';
 import { EventLog } from '../../src/log/publisher.ts';
 import { StreamFileSync } from '../../src/log/stream-file-sync.ts';
+import { bucketCreatedEvent } from '../support/events.ts';
 import { hookFileSyncs } from '../support/file-syncs.ts';
 import { startTestNats, type TestNats } from '../support/nats.ts';
 import { startTestStrata } from '../support/strata.ts';
@@ -56,19 +56,6 @@ afterEach(() => {
   slowBlockSyncMs = 0;
 });
 
-function event(id: string): StrataEvent {
-  return {
-    eventId: id,
-    timeMs: Date.now(),
-    bucket: `b-${id}`,
-    key: '',
-    versionId: '',
-    actor: 'test',
-    requestId: id,
-    sourceAddress: '127.0.0.1',
-    body: { type: 'BucketCreated', region: 'us-east-1', owner: 'test' },
-  };
-}
 
 describe('EventLog with a StreamFileSync', () => {
   let nats: TestNats;
@@ -118,7 +105,7 @@ describe('EventLog with a StreamFileSync', () => {
       const missing: string[] = [];
       await Promise.all(
         ids.map(async (id) => {
-          const r = await log.publish(`strata.ev._test.filesync.${id}`, event(id));
+          const r = await log.publish(`strata.ev._test.filesync.${id}`, bucketCreatedEvent(id));
           expect(r.ok).toBe(true);
           if (!durable.has(id)) missing.push(id);
         }),
@@ -138,7 +125,7 @@ describe('EventLog with a StreamFileSync', () => {
     try {
       const id = `nosync-${process.pid}-${Date.now()}`;
       watched.add(id);
-      await log.publish(`strata.ev._test.filesync.${id}`, event(id));
+      await log.publish(`strata.ev._test.filesync.${id}`, bucketCreatedEvent(id));
       expect(durable.has(id)).toBe(false);
     } finally {
       log.close();
@@ -293,7 +280,7 @@ describe('Strata embedded', () => {
       for (let i = 0; i < 8; i++) {
         const id = `node-event-${process.pid}-${i}-${Date.now()}`;
         watched.add(id);
-        await events?.publish(`strata.ev._test.node.${i}`, event(id));
+        await events?.publish(`strata.ev._test.node.${i}`, bucketCreatedEvent(id));
         expect(durable.has(id), id).toBe(true);
       }
     } finally {

@@ -9,8 +9,9 @@ import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeEvent } from '../../src/events/codec.ts';
-import type { LoggedEvent, StrataEvent } from '../../src/events/types.ts';
+import type { LoggedEvent } from '../../src/events/types.ts';
 import { LogFollower, type FollowerSink } from '../../src/log/follower.ts';
+import { bucketCreatedEvent } from '../support/events.ts';
 import { startTestNats, type TestNats } from '../support/nats.ts';
 
 let nats: TestNats;
@@ -51,18 +52,7 @@ async function publishEvents(n: number, tag: string): Promise<number> {
   const js = jetstream(nc);
   let last = 0;
   for (let i = 0; i < n; i++) {
-    const ev: StrataEvent = {
-      eventId: `${tag}-${i}`,
-      timeMs: Date.now(),
-      bucket: `${tag}-${i}`,
-      key: '',
-      versionId: '',
-      actor: 'test',
-      requestId: `${tag}-${i}`,
-      sourceAddress: '127.0.0.1',
-      body: { type: 'BucketCreated', region: 'us-east-1', owner: 'test' },
-    };
-    last = (await js.publish(`strata.ev._test.${tag}`, encodeEvent(ev))).seq;
+    last = (await js.publish(`strata.ev._test.${tag}`, encodeEvent(bucketCreatedEvent(`${tag}-${i}`)))).seq;
   }
   return last;
 }

@@ -9,9 +9,9 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEvent } from '../../src/events/codec.ts';
 import { streamName } from '../../src/events/subjects.ts';
-import type { StrataEvent } from '../../src/events/types.ts';
 import { retryableKindOf } from '../../src/lib/retryable.ts';
 import { EventLog, eventTypeHeader, parsePubAck } from '../../src/log/publisher.ts';
+import { bucketCreatedEvent } from '../support/events.ts';
 import { startTestNats, type TestNats } from '../support/nats.ts';
 
 let nats: TestNats;
@@ -27,24 +27,11 @@ afterAll(async () => {
   await nats?.close();
 });
 
-function event(id: string): StrataEvent {
-  return {
-    eventId: id,
-    timeMs: Date.now(),
-    bucket: 'pub',
-    key: 'k',
-    versionId: 'null',
-    actor: 'test',
-    requestId: id,
-    sourceAddress: '127.0.0.1',
-    body: { type: 'BucketCreated', region: 'us-east-1', owner: 'test' },
-  };
-}
 
 describe('EventLog.publish', () => {
   it('stores the event at the acknowledged sequence, with its type header and message id', async () => {
     const id = `pub-${process.pid}-${Date.now()}`;
-    const r = await log.publish('strata.ev.pub.o.stored', event(id));
+    const r = await log.publish('strata.ev.pub.o.stored', bucketCreatedEvent(id));
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.duplicate).toBe(false);
@@ -59,8 +46,8 @@ describe('EventLog.publish', () => {
 
   it('the same event id again is a duplicate answered with the first sequence, and stores nothing', async () => {
     const id = `dup-${process.pid}-${Date.now()}`;
-    const first = await log.publish('strata.ev.pub.o.dup', event(id));
-    const again = await log.publish('strata.ev.pub.o.dup', event(id));
+    const first = await log.publish('strata.ev.pub.o.dup', bucketCreatedEvent(id));
+    const again = await log.publish('strata.ev.pub.o.dup', bucketCreatedEvent(id));
     expect(first).toMatchObject({ ok: true, duplicate: false });
     expect(again).toMatchObject({ ok: true, duplicate: true });
     if (!first.ok || !again.ok) return;
@@ -70,19 +57,19 @@ describe('EventLog.publish', () => {
 
   it('an overtaken expected last sequence is wrong-last-sequence and stores nothing; the right one commits', async () => {
     const subject = 'strata.ev.pub.o.cas';
-    const a = await log.publish(subject, event(`cas-a-${process.pid}-${Date.now()}`), 0);
+    const a = await log.publish(subject, bucketCreatedEvent(`cas-a-${process.pid}-${Date.now()}`), 0);
     expect(a.ok).toBe(true);
     if (!a.ok) return;
-    const stale = await log.publish(subject, event(`cas-b-${process.pid}-${Date.now()}`), 0);
+    const stale = await log.publish(subject, bucketCreatedEvent(`cas-b-${process.pid}-${Date.now()}`), 0);
     expect(stale).toEqual({ ok: false, reason: 'wrong-last-sequence' });
     expect(await log.lastSubjectSeq(subject)).toBe(a.seq);
-    const next = await log.publish(subject, event(`cas-c-${process.pid}-${Date.now()}`), a.seq);
+    const next = await log.publish(subject, bucketCreatedEvent(`cas-c-${process.pid}-${Date.now()}`), a.seq);
     expect(next.ok).toBe(true);
     if (next.ok) expect(next.seq).toBeGreaterThan(a.seq);
   });
 
   it('a subject no stream captures fails retryably', async () => {
-    const err = await log.publish('nostream.here', event(`none-${process.pid}-${Date.now()}`)).catch((e: unknown) => e);
+    const err = await log.publish('nostream.here', bucketCreatedEvent(`none-${process.pid}-${Date.now()}`)).catch((e: unknown) => e);
     expect(retryableKindOf(err)).toBe('unavailable');
   });
 });
