@@ -179,7 +179,8 @@ export class SegmentWriter {
       const { size } = await fh.stat();
       assert(size === opts.resume.sizeBytes, `segment ${opts.resume.segmentId} is ${size} bytes, expected ${opts.resume.sizeBytes}`);
       const writer = new SegmentWriter(opts, { id: opts.resume.segmentId, fh, size });
-      writer.seal = opts.resume.records === undefined ? undefined : sealBuilderOf(opts.resume.records);
+      const records = opts.resume.records;
+      writer.seal = records === undefined || records.length > SEAL_ENTRIES_MAX ? undefined : SealBuilder.from(records, 1024);
       return writer;
     }
     const writer = new SegmentWriter(opts, await createSegment(opts, opts.nextSegmentId));
@@ -513,11 +514,4 @@ async function createSegment(opts: SegmentWriterOptions, segmentId: number): Pro
     throw err;
   }
   return { id: segmentId, fh, size: SEGMENT_HEADER_BYTES };
-}
-
-function sealBuilderOf(records: readonly SealEntry[]): SealBuilder | undefined {
-  if (records.length > SEAL_ENTRIES_MAX) return undefined;
-  const b = new SealBuilder(records.length + 1024);
-  for (const r of records) b.add(r.shardId, r.offset, r.payloadBytes, r.payloadCrc32, r.writtenAtMs);
-  return b;
 }

@@ -125,7 +125,7 @@ describe('segment file names', () => {
 
 describe('seal record payload', () => {
   it('given entries, when encoded and decoded, then round-trips and is found from the tail', async () => {
-    const { encodeSealPayload, decodeSealPayload, sealPayloadBytesFromTail } = await import('../../src/storage/segment-format.ts');
+    const { SealBuilder, decodeSealPayload, sealPayloadBytesFromTail } = await import('../../src/storage/segment-format.ts');
     const entries = Array.from({ length: 5 }, (_, i) => ({
       shardId: Buffer.alloc(16, i + 1),
       offset: 64 + i * 1000,
@@ -133,7 +133,7 @@ describe('seal record payload', () => {
       payloadCrc32: 0xdead0000 + i,
       writtenAtMs: 1_700_000_000_000 + i,
     }));
-    const payload = encodeSealPayload(entries);
+    const payload = SealBuilder.from(entries).finish() as Buffer;
     expect(payload.length).toBe(16 + 5 * 40);
     expect(decodeSealPayload(payload)).toEqual(entries);
     expect(sealPayloadBytesFromTail(payload.subarray(payload.length - 8))).toBe(payload.length);
