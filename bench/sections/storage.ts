@@ -23,6 +23,7 @@ import type { BenchContext, Figure, Section, SectionResult } from '../types.ts';
 const MiB = 1024 * 1024;
 const title = 'Storage node: group commit, append bandwidth, compaction';
 
+/** Seconds to write `totalBytes` in 1 MiB writes and fdatasync them (removing the file afterwards is not timed). */
 async function ddFdatasync(file: string, totalBytes: number): Promise<number> {
   const buf = patternBuffer(MiB, 21);
   const t0 = performance.now();
@@ -35,9 +36,8 @@ async function ddFdatasync(file: string, totalBytes: number): Promise<number> {
   } finally {
     await fh.close();
   }
-  // Removing the file is not part of the bandwidth (it was timed with it until now).
   await rm(file, { force: true });
-  return totalBytes / MiB / seconds;
+  return seconds;
 }
 
 /** 64 writers taking turns: each record is written and fdatasync'd on its own. */
@@ -109,8 +109,11 @@ export const storageSection: Section = {
     const bigRounds = quick ? 2 : 4;
     const ddRoundBytes = bigBytes / bigRounds;
     let ddSeconds = 0;
-    const ddRound = async (): Promise<void> => {
-      ddSeconds += ddRoundBytes / MiB / (await ddFdatasync(join(ctx.workDir, 'storage-dd'), ddRoundBytes));
+    /** One dd-style round; returns its seconds (and adds them to ddSeconds). */
+    const ddRound = async (): Promise<number> => {
+      const seconds = await ddFdatasync(join(ctx.workDir, 'storage-dd'), ddRoundBytes);
+      ddSeconds += seconds;
+      return seconds;
     };
     const node = await StorageNode.open({ nodeId: 'bench', dataDir: join(dir, 'append'), segmentBytesMax: 512 * MiB, log: () => {} });
     // The same node code with grouping off (STRATA_GROUP_COMMIT=off): one fdatasync per append.
@@ -158,11 +161,10 @@ export const storageSection: Section = {
       let bigSeconds = 0;
       let midSeconds = 0;
       for (let r = 0; r < bigRounds; r++) {
-        const ddBefore = ddSeconds;
-        await ddRound();
+        const ddRoundSeconds = await ddRound();
         const bigRound = await appends(node, MiB, 16, { bytes: ddRoundBytes });
         bigSeconds += ddRoundBytes / MiB / bigRound.mibPerSec;
-        bigRoundRatios.push(bigRound.mibPerSec / (ddRoundBytes / MiB / (ddSeconds - ddBefore)));
+        bigRoundRatios.push(bigRound.mibPerSec / (ddRoundBytes / MiB / ddRoundSeconds));
         await ddRound();
         midSeconds += ddRoundBytes / 2 / MiB / (await appends(node, 64 * 1024, 16, { bytes: ddRoundBytes / 2 })).mibPerSec;
       }
